@@ -1,0 +1,1 @@
+export { loadMigrations, type Migration, MigrationError, type MigrationResult, migrate } from "./Migrator.js";
