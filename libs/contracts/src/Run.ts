@@ -1,6 +1,6 @@
 import { Schema } from "effect";
-import { contract } from "./Contract.js";
 import { TierCounts } from "./Company.js";
+import { contract } from "./Contract.js";
 
 /** Text with no control characters (CR/LF/NUL would end up in logs, headers and emails). */
 const Text = (max: number, label: string) =>

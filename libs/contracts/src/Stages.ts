@@ -1,6 +1,6 @@
 import { Schema } from "effect";
-import { type Contract, contract } from "./Contract.js";
 import { TierCounts } from "./Company.js";
+import { type Contract, contract } from "./Contract.js";
 import type { Stage } from "./Run.js";
 
 /** Fields every stage command and stage event carries: which run, which task, which try. */
@@ -130,6 +130,10 @@ export const WriterFailedEvent = eventContract("writer", "failed", StageFailed);
 export const StageContracts = {
   scout: { command: ScoutSearch, completed: ScoutCompletedEvent, failed: ScoutFailedEvent },
   analyst: { command: AnalystScore, completed: AnalystCompletedEvent, failed: AnalystFailedEvent },
-  enrichment: { command: EnrichmentEnrich, completed: EnrichmentCompletedEvent, failed: EnrichmentFailedEvent },
+  enrichment: {
+    command: EnrichmentEnrich,
+    completed: EnrichmentCompletedEvent,
+    failed: EnrichmentFailedEvent,
+  },
   writer: { command: WriterDraft, completed: WriterCompletedEvent, failed: WriterFailedEvent },
 } as const;

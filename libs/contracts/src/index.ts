@@ -1,4 +1,12 @@
-export { type Contract, contract, Headers, type StreamKey, Streams } from "./Contract.js";
+export {
+  ApprovalDecided,
+  ApprovalDecidedEvent,
+  ApprovalRequested,
+  ApprovalRequestedEvent,
+  ApprovalStatus,
+  ApprovalType,
+  ApprovalTypes,
+} from "./Approval.js";
 export {
   allowedFrom,
   CompanyStatus,
@@ -10,6 +18,8 @@ export {
   LeadTiers,
   TierCounts,
 } from "./Company.js";
+export { type Contract, contract, Headers, type StreamKey, Streams } from "./Contract.js";
+export { DeadLetterInfo, deadLetterSubject } from "./DeadLetter.js";
 export {
   MaxRunRequestBytes,
   RequestId,
@@ -51,13 +61,3 @@ export {
   WriterDraft,
   WriterFailedEvent,
 } from "./Stages.js";
-export {
-  ApprovalDecided,
-  ApprovalDecidedEvent,
-  ApprovalRequested,
-  ApprovalRequestedEvent,
-  ApprovalStatus,
-  ApprovalType,
-  ApprovalTypes,
-} from "./Approval.js";
-export { DeadLetterInfo, deadLetterSubject } from "./DeadLetter.js";

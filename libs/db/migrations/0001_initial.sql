@@ -237,3 +237,11 @@ create table provider_cache (
   primary key (provider, cache_key)
 );
 create index provider_cache_expires_idx on provider_cache (expires_at);
+
+-- Wakes outbox relays in other processes; one notification per statement, delivered on commit.
+create function leadflow_outbox_notify() returns trigger language plpgsql as $$
+begin
+  perform pg_notify('leadflow_outbox', '');
+  return null;
+end $$;
+create trigger outbox_notify after insert on outbox for each statement execute function leadflow_outbox_notify();

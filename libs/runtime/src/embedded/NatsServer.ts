@@ -5,7 +5,12 @@ import { createServer, Socket } from "node:net";
 import { join } from "node:path";
 
 /** Where `nats-server` may be installed, most specific first. */
-const candidates = [process.env.NATS_SERVER_BIN, "/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"];
+const candidates = [
+  process.env.NATS_SERVER_BIN,
+  "/usr/sbin/nats-server",
+  "/usr/bin/nats-server",
+  "/usr/local/bin/nats-server",
+];
 
 /** The path of a `nats-server` binary, or undefined when none is installed. */
 export const findNatsServerBinary = (): string | undefined =>
@@ -19,7 +24,9 @@ export const freePort = (): Promise<number> =>
     server.on("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 

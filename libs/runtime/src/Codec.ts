@@ -1,0 +1,97 @@
+import { randomUUID } from "node:crypto";
+import { type Contract, Headers } from "@leadflow/contracts";
+import { type MsgHdrs, headers as natsHeaders } from "@nats-io/transport-node";
+import { Either, ParseResult, Schema } from "effect";
+
+export interface Envelope {
+  readonly messageId: string;
+  readonly correlationId: string | null;
+  readonly causationId: string | null;
+  readonly traceparent: string | null;
+  readonly occurredAt: string;
+}
+
+/** Header values are single-line by construction; anything else is dropped, never sent. */
+const safeHeader = (value: string | null | undefined): string | null =>
+  value && !/[\r\n\0]/.test(value) ? value : null;
+
+/** Encodes a message of a contract to its JSON text (fails loudly: our own message is wrong). */
+export const encode = <A, I>(contract: Contract<A, I>, message: A): string =>
+  JSON.stringify(Schema.encodeSync(contract.schema)(message));
+
+export interface EncodedMessage {
+  readonly id: string;
+  readonly subject: string;
+  readonly contract: string;
+  readonly payload: string;
+  readonly headers: Record<string, string>;
+}
+
+export interface EnvelopeOptions {
+  readonly correlationId?: string | null;
+  readonly causationId?: string | null;
+  readonly traceparent?: string | null;
+  readonly id?: string;
+}
+
+/** A message ready for the outbox or a direct publish: subject, body and envelope headers. */
+export const toEncoded = <A, I>(
+  contract: Contract<A, I>,
+  message: A,
+  options: EnvelopeOptions = {},
+): EncodedMessage => {
+  const id = options.id ?? randomUUID();
+  const headers: Record<string, string> = {
+    [Headers.contract]: contract.name,
+    [Headers.occurredAt]: new Date().toISOString(),
+  };
+  const correlationId = safeHeader(options.correlationId);
+  const causationId = safeHeader(options.causationId);
+  const traceparent = safeHeader(options.traceparent);
+  if (correlationId) headers[Headers.correlationId] = correlationId;
+  if (causationId) headers[Headers.causationId] = causationId;
+  if (traceparent) headers[Headers.traceparent] = traceparent;
+  return {
+    id,
+    subject: contract.subject(message),
+    contract: contract.name,
+    payload: encode(contract, message),
+    headers,
+  };
+};
+
+export const toNatsHeaders = (values: Record<string, string>): MsgHdrs => {
+  const h = natsHeaders();
+  for (const [k, v] of Object.entries(values)) if (safeHeader(v)) h.set(k, v);
+  return h;
+};
+
+export const readEnvelope = (h: MsgHdrs | undefined, fallbackId: string): Envelope => ({
+  messageId: h?.get(Headers.messageId) || fallbackId,
+  correlationId: h?.get(Headers.correlationId) || null,
+  causationId: h?.get(Headers.causationId) || null,
+  traceparent: h?.get(Headers.traceparent) || null,
+  occurredAt: h?.get(Headers.occurredAt) || new Date().toISOString(),
+});
+
+const textDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Decodes bytes with a contract's schema; every problem is listed, in words. */
+export const decode = <A, I>(
+  contract: Contract<A, I>,
+  data: Uint8Array,
+): Either.Either<A, ReadonlyArray<string>> => {
+  let json: unknown;
+  try {
+    json = JSON.parse(textDecoder.decode(data));
+  } catch (error) {
+    return Either.left([`body is not valid UTF-8 JSON: ${(error as Error).message}`]);
+  }
+  return Schema.decodeUnknownEither(contract.schema, { errors: "all" })(json).pipe(
+    Either.mapLeft((error) =>
+      ParseResult.ArrayFormatter.formatErrorSync(error).map(
+        (issue) => `${issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""}${issue.message}`,
+      ),
+    ),
+  );
+};

@@ -1,0 +1,573 @@
+import { type Contract, DeadLetterInfo, deadLetterSubject, Headers, Streams } from "@leadflow/contracts";
+import { AckPolicy, DeliverPolicy, type Consumer as JsConsumer, type JsMsg } from "@nats-io/jetstream";
+import { Cause, Chunk, Duration, Effect, Either, Fiber, Queue, Ref, Schedule, Schema, Stream } from "effect";
+import {
+  decode,
+  type EncodedMessage,
+  type Envelope,
+  type EnvelopeOptions,
+  readEnvelope,
+  toEncoded,
+  toNatsHeaders,
+} from "./Codec.js";
+import { Db, query, type Tx } from "./Db.js";
+import { describeError, NatsError, type RoutableError } from "./Errors.js";
+import { Metrics } from "./Metrics.js";
+import { isNotFound, Nats } from "./Nats.js";
+import { insertOutbox, OutboxRelay } from "./Outbox.js";
+import { withTransaction } from "./Transaction.js";
+
+/** What a handler knows about the message it is handling. */
+export interface MessageMeta {
+  readonly consumer: string;
+  readonly subject: string;
+  readonly streamSeq: number;
+  readonly deliveries: number;
+  readonly envelope: Envelope;
+}
+
+export interface PublishOptions extends EnvelopeOptions {
+  /** Publish no earlier than this from now (a delayed outbox row). */
+  readonly delay?: Duration.DurationInput;
+}
+
+/** The handler's view of its transaction: SQL and outbox writes commit together. */
+export interface HandlerContext {
+  readonly tx: Tx;
+  readonly meta: MessageMeta;
+  /** Writes a message to the outbox in this transaction; the correlation id defaults to the incoming one. */
+  readonly publish: <A, I>(contract: Contract<A, I>, message: A, options?: PublishOptions) => void;
+}
+
+export type Handler<A, R> = (message: A, ctx: HandlerContext) => Effect.Effect<void, RoutableError, R>;
+export type BatchHandler<A, R> = (
+  items: ReadonlyArray<{ readonly message: A; readonly meta: MessageMeta }>,
+  ctx: HandlerContext,
+) => Effect.Effect<void, RoutableError, R>;
+
+export interface ConsumerSpec<A, I, R> {
+  readonly contract: Contract<A, I>;
+  /** Durable name; default `<service>-<contract name>`. Replicas of a service share it. */
+  readonly durable?: string;
+  /** Messages handled at once (single mode) or batches at once (batch mode). */
+  readonly concurrency?: number;
+  readonly maxDeliver?: number;
+  /** Delay before delivery n+1 after a retryable failure of delivery n (the last entry repeats). */
+  readonly backoff?: ReadonlyArray<Duration.DurationInput>;
+  readonly ackWait?: Duration.DurationInput;
+  readonly handle?: Handler<A, R>;
+  /** Batch mode: up to `batch.size` messages in one transaction. */
+  readonly batch?: { readonly size: number; readonly handle: BatchHandler<A, R> };
+  /** Runs in a transaction before a message that does not decode is dead-lettered. */
+  readonly onInvalid?: (
+    raw: Uint8Array,
+    reasons: ReadonlyArray<string>,
+    ctx: HandlerContext,
+  ) => Effect.Effect<void, never, R>;
+  /** Runs in a transaction before a decoded message is dead-lettered (e.g. to announce a stage failure). */
+  readonly onDeadLetter?: (
+    message: A,
+    error: { readonly tag: string; readonly message: string },
+    ctx: HandlerContext,
+  ) => Effect.Effect<void, never, R>;
+}
+
+export const defaultBackoff: ReadonlyArray<Duration.DurationInput> = [
+  "1 second",
+  "5 seconds",
+  "15 seconds",
+  "30 seconds",
+];
+
+const nanos = (d: Duration.DurationInput) => Math.round(Duration.toMillis(d) * 1_000_000);
+
+/** The delay before the next delivery after delivery `deliveries` failed. */
+export const backoffDelay = (backoff: ReadonlyArray<Duration.DurationInput>, deliveries: number): number => {
+  if (backoff.length === 0) return 0;
+  return Duration.toMillis(backoff[Math.min(Math.max(deliveries - 1, 0), backoff.length - 1)]!);
+};
+
+/** Creates or updates a durable pull consumer (plain `filter_subject`: 2.9 has no plural form). */
+export const ensureConsumer = (
+  stream: string,
+  config: {
+    durable: string;
+    filter: string;
+    maxDeliver: number;
+    ackWait: Duration.DurationInput;
+    maxAckPending: number;
+  },
+) =>
+  Effect.flatMap(Nats, ({ jsm }) =>
+    Effect.tryPromise({
+      try: async () => {
+        const settings = {
+          ack_policy: AckPolicy.Explicit,
+          max_deliver: config.maxDeliver,
+          ack_wait: nanos(config.ackWait),
+          max_ack_pending: config.maxAckPending,
+        };
+        try {
+          const info = await jsm.consumers.info(stream, config.durable);
+          if (
+            info.config.max_deliver !== settings.max_deliver ||
+            info.config.ack_wait !== settings.ack_wait ||
+            info.config.max_ack_pending !== settings.max_ack_pending
+          ) {
+            await jsm.consumers.update(stream, config.durable, settings);
+          }
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+          await jsm.consumers.add(stream, {
+            durable_name: config.durable,
+            filter_subject: config.filter,
+            deliver_policy: DeliverPolicy.All,
+            ...settings,
+          });
+        }
+      },
+      catch: (cause) =>
+        new NatsError({ message: `cannot create consumer ${config.durable} on ${stream}`, cause }),
+    }),
+  );
+
+interface Runner {
+  readonly durable: string;
+  readonly running: Ref.Ref<boolean>;
+}
+
+const isRetryable = (cause: Cause.Cause<RoutableError>): boolean => {
+  const failure = Cause.failureOption(cause);
+  // a defect (a bug, or infrastructure that broke mid-call) is worth another try
+  if (failure._tag === "None") return true;
+  return failure.value.retryable === true;
+};
+
+const causeToError = (cause: Cause.Cause<RoutableError>) => {
+  const failure = Cause.failureOption(cause);
+  if (failure._tag === "Some") return describeError(failure.value);
+  const defect = Cause.dieOption(cause);
+  if (defect._tag === "Some") return describeError(defect.value);
+  return { tag: "Interrupted", message: Cause.pretty(cause).slice(0, 500) };
+};
+
+/**
+ * Runs one consumer: a pull consumer feeding a bounded queue, `concurrency` workers, inbox
+ * dedupe in the handler's transaction, the outbox written in that same transaction, and
+ * typed failure routing (nak with backoff, or dead-letter + bare `term()`).
+ */
+export const runConsumer = <A, I, R>(service: string, spec: ConsumerSpec<A, I, R>) =>
+  Effect.gen(function* () {
+    const { sql } = yield* Db;
+    const nats = yield* Nats;
+    const metrics = yield* Metrics;
+    const relay = yield* OutboxRelay;
+    const stream = Streams[spec.contract.stream].name;
+    const durable = spec.durable ?? `${service}-${spec.contract.name}`;
+    const concurrency = spec.concurrency ?? 4;
+    const batchSize = spec.batch?.size ?? 1;
+    const maxDeliver = spec.maxDeliver ?? 5;
+    const backoff = spec.backoff ?? defaultBackoff;
+    const ackWait = spec.ackWait ?? "60 seconds";
+    const ackWaitMs = Duration.toMillis(ackWait);
+    const capacity = concurrency * batchSize;
+    const running = yield* Ref.make(false);
+
+    yield* ensureConsumer(stream, {
+      durable,
+      filter: spec.contract.filter,
+      maxDeliver,
+      ackWait,
+      maxAckPending: Math.max(capacity * 4, 64),
+    }).pipe(Effect.retry(Schedule.exponential("200 millis").pipe(Schedule.intersect(Schedule.recurs(10)))));
+
+    const queue = yield* Queue.bounded<JsMsg>(capacity);
+
+    const metaOf = (m: JsMsg): MessageMeta => ({
+      consumer: durable,
+      subject: m.subject,
+      streamSeq: m.seq,
+      deliveries: m.info.deliveryCount,
+      envelope: readEnvelope(m.headers, `${stream}:${m.seq}`),
+    });
+
+    const makeContext = (
+      tx: Tx,
+      meta: MessageMeta,
+      pending: Array<EncodedMessage & { availableAt?: Date }>,
+    ): HandlerContext => ({
+      tx,
+      meta,
+      publish: (contract, message, options = {}) => {
+        const encoded = toEncoded(contract, message, {
+          correlationId: meta.envelope.correlationId,
+          causationId: meta.envelope.messageId,
+          traceparent: meta.envelope.traceparent,
+          ...options,
+        });
+        pending.push(
+          options.delay
+            ? { ...encoded, availableAt: new Date(Date.now() + Duration.toMillis(options.delay)) }
+            : encoded,
+        );
+      },
+    });
+
+    /** Runs `body` in a transaction with a context, then writes what it published to the outbox. */
+    const transact = <X, E, R2>(meta: MessageMeta, body: (ctx: HandlerContext) => Effect.Effect<X, E, R2>) =>
+      withTransaction(sql, (tx) => {
+        const pending: Array<EncodedMessage & { availableAt?: Date }> = [];
+        const ctx = makeContext(tx, meta, pending);
+        return Effect.tap(body(ctx), () => insertOutbox(tx, pending));
+      }).pipe(Effect.tap(() => relay.wake));
+
+    /** Keeps the server from redelivering while a slow handler works. */
+    const keepAlive = (messages: ReadonlyArray<JsMsg>) =>
+      Effect.sync(() => {
+        for (const m of messages) m.working();
+      }).pipe(
+        Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1000, ackWaitMs / 3)))),
+        Effect.delay(Duration.millis(Math.max(1000, ackWaitMs / 3))),
+      );
+
+    const deadLetter = (
+      m: JsMsg,
+      error: { tag: string; message: string },
+      reason: DeadLetterInfo["reason"],
+    ) =>
+      Effect.gen(function* () {
+        const info: DeadLetterInfo = {
+          stream,
+          consumer: durable,
+          subject: m.subject,
+          streamSeq: m.seq,
+          deliveries: m.info.deliveryCount,
+          error: { tag: error.tag, message: error.message.replace(/[\r\n\0]/g, " ") },
+          reason,
+          failedAt: new Date().toISOString(),
+        };
+        yield* publishDeadLetter(info, m.data, m.headers ? Object.fromEntries(headerEntries(m)) : {});
+        m.term();
+        metrics.deadLetters.inc({ consumer: durable, reason });
+        yield* Effect.logWarning("message dead-lettered").pipe(
+          Effect.annotateLogs({
+            consumer: durable,
+            subject: m.subject,
+            seq: m.seq,
+            reason,
+            error: info.error.message,
+          }),
+        );
+      });
+
+    const publishDeadLetter = (
+      info: DeadLetterInfo,
+      data: Uint8Array,
+      originalHeaders: Record<string, string>,
+    ) =>
+      Effect.tryPromise({
+        try: () => {
+          const h = toNatsHeaders({
+            ...originalHeaders,
+            [Headers.deadLetter]: JSON.stringify(Schema.encodeSync(DeadLetterInfo)(info)),
+          });
+          return nats.js.publish(deadLetterSubject(durable), data, {
+            headers: h,
+            msgID: `dlq:${info.stream}:${info.streamSeq}`,
+          });
+        },
+        catch: (cause) => new NatsError({ message: "cannot publish dead letter", cause }),
+      });
+
+    /** A message that failed for good: give the plugin its say, dead-letter it, `term()`. */
+    const giveUp = (
+      m: JsMsg,
+      message: A | undefined,
+      error: { tag: string; message: string },
+      reason: DeadLetterInfo["reason"],
+    ) =>
+      Effect.gen(function* () {
+        const meta = metaOf(m);
+        if (message !== undefined && spec.onDeadLetter) {
+          const hook = spec.onDeadLetter;
+          yield* transact(meta, (ctx) => hook(message, error, ctx));
+        }
+        yield* deadLetter(m, error, reason);
+        metrics.messagesHandled.inc({ consumer: durable, outcome: "dead_letter" });
+      }).pipe(
+        // the dead-letter path itself failed (NATS or Postgres down): try the message again later
+        Effect.catchAll((e) =>
+          Effect.sync(() => m.nak(5_000)).pipe(
+            Effect.zipRight(Effect.logError("dead-lettering failed", describeError(e))),
+          ),
+        ),
+      );
+
+    const handleFailure = (m: JsMsg, message: A, cause: Cause.Cause<RoutableError>) =>
+      Effect.gen(function* () {
+        const error = causeToError(cause);
+        const deliveries = m.info.deliveryCount;
+        if (isRetryable(cause) && deliveries < maxDeliver) {
+          const delay = backoffDelay(backoff, deliveries);
+          m.nak(delay);
+          metrics.messagesHandled.inc({ consumer: durable, outcome: "retry" });
+          yield* Effect.logWarning("handler failed, will retry").pipe(
+            Effect.annotateLogs({
+              consumer: durable,
+              seq: m.seq,
+              deliveries,
+              delayMs: delay,
+              error: error.message,
+            }),
+          );
+          return;
+        }
+        yield* giveUp(m, message, error, isRetryable(cause) ? "max_deliveries" : "permanent");
+      });
+
+    const handleInvalid = (m: JsMsg, reasons: ReadonlyArray<string>) =>
+      Effect.gen(function* () {
+        if (spec.onInvalid) {
+          const hook = spec.onInvalid;
+          yield* transact(metaOf(m), (ctx) => hook(m.data, reasons, ctx)).pipe(Effect.orDie);
+        }
+        yield* deadLetter(m, { tag: "DecodeError", message: reasons.join("; ") }, "undecodable");
+        metrics.messagesHandled.inc({ consumer: durable, outcome: "undecodable" });
+      }).pipe(Effect.catchAllCause(() => Effect.sync(() => m.nak(5_000))));
+
+    const inboxInsert = (tx: Tx, metas: ReadonlyArray<MessageMeta>) =>
+      query(
+        tx<{ message_id: string }[]>`insert into inbox ${tx(
+          metas.map((meta) => ({ consumer: durable, message_id: meta.envelope.messageId })),
+        )} on conflict do nothing returning message_id`,
+      ).pipe(Effect.map((rows) => new Set(rows.map((r) => r.message_id))));
+
+    const runHandler = (items: ReadonlyArray<{ message: A; meta: MessageMeta }>, ctx: HandlerContext) => {
+      if (spec.batch) return spec.batch.handle(items, ctx);
+      const handle = spec.handle!;
+      return Effect.forEach(items, (item) => handle(item.message, ctx), { discard: true });
+    };
+
+    /** Handles decoded messages in one transaction; inbox first, so redeliveries are skipped. */
+    const handleDecoded = (items: ReadonlyArray<{ m: JsMsg; message: A; meta: MessageMeta }>) =>
+      transact(items[0]!.meta, (ctx) =>
+        Effect.gen(function* () {
+          const fresh = yield* inboxInsert(
+            ctx.tx,
+            items.map((i) => i.meta),
+          );
+          const todo = items.filter((i) => fresh.has(i.meta.envelope.messageId));
+          if (todo.length > 0) yield* runHandler(todo, ctx);
+          return items.length - todo.length;
+        }),
+      );
+
+    const handleMessages = (messages: ReadonlyArray<JsMsg>) =>
+      Effect.gen(function* () {
+        const started = performance.now();
+        const valid: Array<{ m: JsMsg; message: A; meta: MessageMeta }> = [];
+        for (const m of messages) {
+          const decoded = decode(spec.contract, m.data);
+          if (Either.isLeft(decoded)) yield* handleInvalid(m, decoded.left);
+          else valid.push({ m, message: decoded.right, meta: metaOf(m) });
+        }
+        if (valid.length === 0) return;
+        // (forked interruptible: it is born inside this uninterruptible region)
+        const alive = yield* Effect.fork(Effect.interruptible(keepAlive(valid.map((v) => v.m))));
+        const exit = yield* Effect.exit(handleDecoded(valid));
+        yield* Fiber.interrupt(alive);
+        if (exit._tag === "Success") {
+          for (const v of valid) v.m.ack();
+          const skipped = exit.value;
+          if (skipped > 0) metrics.messagesHandled.inc({ consumer: durable, outcome: "skipped" }, skipped);
+          if (valid.length - skipped > 0)
+            metrics.messagesHandled.inc({ consumer: durable, outcome: "ok" }, valid.length - skipped);
+        } else if (valid.length > 1) {
+          // one bad message must not sink its batch: handle each alone, each routed on its own
+          for (const v of valid) {
+            const single = yield* Effect.exit(handleDecoded([v]));
+            if (single._tag === "Success") {
+              v.m.ack();
+              metrics.messagesHandled.inc({
+                consumer: durable,
+                outcome: single.value > 0 ? "skipped" : "ok",
+              });
+            } else yield* handleFailure(v.m, v.message, single.cause as Cause.Cause<RoutableError>);
+          }
+        } else {
+          yield* handleFailure(valid[0]!.m, valid[0]!.message, exit.cause as Cause.Cause<RoutableError>);
+        }
+        metrics.handlerDuration.observe({ consumer: durable }, (performance.now() - started) / 1000);
+      }).pipe(Effect.uninterruptible);
+
+    const worker = Effect.forever(
+      Effect.flatMap(Queue.takeBetween(queue, 1, batchSize), (chunk) =>
+        handleMessages(Chunk.toReadonlyArray(chunk)),
+      ),
+    );
+
+    // the live pull, so shutdown can end it first: interrupting a pending iterator read would
+    // otherwise wait for an iterator that only ends once it is stopped
+    let current: { stop: () => void } | undefined;
+    let stopping = false;
+
+    /** Pulls into the queue; when the pull dies (server restart, consumer gone, missed heartbeats) it starts again. */
+    const pull = Effect.gen(function* () {
+      const consumer: JsConsumer = yield* Effect.tryPromise({
+        try: () => nats.js.consumers.get(stream, durable),
+        catch: (cause) => new NatsError({ message: `consumer ${durable} unavailable`, cause }),
+      });
+      yield* Effect.acquireUseRelease(
+        Effect.tryPromise({
+          try: async () => {
+            const messages = await consumer.consume({ max_messages: capacity, expires: 10_000 });
+            current = messages;
+            if (stopping) messages.stop();
+            return messages;
+          },
+          catch: (cause) => new NatsError({ message: `cannot consume ${durable}`, cause }),
+        }),
+        (messages) =>
+          Effect.gen(function* () {
+            yield* Ref.set(running, true);
+            const watcher = yield* Effect.fork(
+              Stream.fromAsyncIterable(messages.status(), (e) => e).pipe(
+                Stream.runForEach((event) =>
+                  (event.type === "heartbeats_missed" && event.count >= 2) ||
+                  event.type === "consumer_not_found" ||
+                  event.type === "consumer_deleted" ||
+                  event.type === "stream_not_found"
+                    ? Effect.sync(() => messages.stop())
+                    : Effect.void,
+                ),
+                Effect.ignore,
+              ),
+            );
+            yield* Stream.fromAsyncIterable(
+              messages,
+              (e) => new NatsError({ message: "consume failed", cause: e }),
+            ).pipe(Stream.runForEach((m) => Queue.offer(queue, m)));
+            yield* Fiber.interrupt(watcher).pipe(Effect.timeout("1 second"), Effect.ignore);
+          }),
+        (messages) => Effect.sync(() => messages.stop()).pipe(Effect.zipRight(Ref.set(running, false))),
+      );
+    });
+
+    const pullForever = pull.pipe(
+      Effect.catchAll((e) => Effect.logWarning(`consumer ${durable} pull stopped`, describeError(e))),
+      Effect.zipRight(
+        ensureConsumer(stream, {
+          durable,
+          filter: spec.contract.filter,
+          maxDeliver,
+          ackWait,
+          maxAckPending: Math.max(capacity * 4, 64),
+        }).pipe(Effect.ignore),
+      ),
+      Effect.zipRight(Effect.sleep("500 millis")),
+      Effect.repeat({ while: () => !stopping }),
+    );
+
+    const workers = yield* Effect.forkScoped(
+      Effect.all(
+        Array.from({ length: concurrency }, () => worker),
+        { concurrency: "unbounded", discard: true },
+      ),
+    );
+    const puller = yield* Effect.forkScoped(pullForever);
+
+    // The safety net for a crash during a last delivery: 2.9 keeps such a message in the
+    // work-queue stream and says so only in this advisory.
+    if (spec.contract.stream === "cmd") {
+      yield* Effect.forkScoped(
+        advisoryWatcher(stream, durable, (seq) =>
+          Effect.gen(function* () {
+            const stored = yield* Effect.tryPromise(() => nats.jsm.streams.getMessage(stream, { seq })).pipe(
+              Effect.option,
+            );
+            if (stored._tag === "None" || !stored.value) return;
+            const data = stored.value.data;
+            const decoded = decode(spec.contract, data);
+            const info: DeadLetterInfo = {
+              stream,
+              consumer: durable,
+              subject: stored.value.subject,
+              streamSeq: seq,
+              deliveries: maxDeliver,
+              error: {
+                tag: "MaxDeliveries",
+                message: "delivery limit reached without an answer (handler crashed or timed out)",
+              },
+              reason: "advisory",
+              failedAt: new Date().toISOString(),
+            };
+            if (Either.isRight(decoded) && spec.onDeadLetter) {
+              const hook = spec.onDeadLetter;
+              const meta: MessageMeta = {
+                consumer: durable,
+                subject: stored.value.subject,
+                streamSeq: seq,
+                deliveries: maxDeliver,
+                envelope: readEnvelope(stored.value.header, `${stream}:${seq}`),
+              };
+              yield* transact(meta, (ctx) => hook(decoded.right, info.error, ctx));
+            }
+            yield* publishDeadLetter(info, data, {});
+            yield* Effect.tryPromise(() => nats.jsm.streams.deleteMessage(stream, seq, false)).pipe(
+              Effect.ignore,
+            );
+            metrics.deadLetters.inc({ consumer: durable, reason: "advisory" });
+          }).pipe(Effect.catchAllCause((c) => Effect.logError("advisory dead-lettering failed", c))),
+        ),
+      );
+    }
+
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        stopping = true;
+        current?.stop();
+        yield* Fiber.interrupt(puller).pipe(Effect.timeout("5 seconds"), Effect.ignore);
+        // in-flight messages finish (process is uninterruptible); queued ones go back at once
+        yield* Fiber.interrupt(workers).pipe(Effect.timeout("20 seconds"), Effect.ignore);
+        const left = yield* Queue.takeAll(queue);
+        for (const m of left) m.nak();
+      }),
+    );
+
+    return { durable, running } satisfies Runner;
+  }).pipe(Effect.withSpan("Consumer.run", { attributes: { contract: spec.contract.name } }));
+
+const headerEntries = (m: JsMsg): Array<[string, string]> => {
+  const out: Array<[string, string]> = [];
+  if (!m.headers) return out;
+  for (const [k, v] of m.headers) if (v[0] !== undefined && k !== Headers.messageId) out.push([k, v[0]]);
+  return out;
+};
+
+const advisoryWatcher = <R>(
+  stream: string,
+  durable: string,
+  onSeq: (seq: number) => Effect.Effect<void, never, R>,
+) =>
+  Effect.gen(function* () {
+    const { nc } = yield* Nats;
+    const subject = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${durable}`;
+    const sub = yield* Effect.acquireRelease(
+      Effect.sync(() => nc.subscribe(subject)),
+      (s) => Effect.sync(() => s.unsubscribe()),
+    );
+    yield* Stream.fromAsyncIterable(sub, (e) => e).pipe(
+      Stream.runForEach((msg) => {
+        let seq: number | undefined;
+        try {
+          seq = (JSON.parse(new TextDecoder().decode(msg.data)) as { stream_seq?: number }).stream_seq;
+        } catch {
+          seq = undefined;
+        }
+        return typeof seq === "number" ? onSeq(seq) : Effect.void;
+      }),
+      Effect.ignore,
+    );
+  });
+
+export type { Runner };

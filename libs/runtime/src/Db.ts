@@ -1,0 +1,83 @@
+import { Config, Context, Duration, Effect, Layer, Redacted, Schedule } from "effect";
+import postgres, { type PendingQuery, type Row, type Sql, type TransactionSql } from "postgres";
+import { DbError } from "./Errors.js";
+
+export interface DbShape {
+  readonly sql: Sql;
+  /** True when the database allows one connection only (embedded PGlite). */
+  readonly singleConnection: boolean;
+  /** Whether LISTEN/NOTIFY may be used for cross-process wake-ups. */
+  readonly listen: boolean;
+}
+
+/** The process's Postgres pool (postgres.js). */
+export class Db extends Context.Tag("leadflow/runtime/Db")<Db, DbShape>() {}
+
+export interface DbOptions {
+  readonly url: string;
+  readonly max?: number;
+  readonly singleConnection?: boolean;
+  readonly listen?: boolean;
+}
+
+/** Runs a postgres.js query as an Effect; failures become a retryable `DbError`. */
+export const query = <T extends readonly (object | undefined)[] = Row[]>(
+  q: PendingQuery<T> | Promise<T>,
+): Effect.Effect<T, DbError> =>
+  Effect.tryPromise({
+    try: () => q as Promise<T>,
+    catch: (cause) => new DbError({ message: "database query failed", cause }),
+  });
+
+export type Tx = TransactionSql;
+
+/**
+ * Opens a pool, probes it with `select 1` (a pool that cannot reach the database fails the
+ * layer, it does not limp along), and closes it with a bound on scope exit.
+ */
+export const makeDb = (options: DbOptions) =>
+  Effect.acquireRelease(
+    Effect.gen(function* () {
+      const singleConnection = options.singleConnection ?? false;
+      const sql = postgres(options.url, {
+        max: singleConnection ? 1 : (options.max ?? 10),
+        onnotice: () => undefined,
+        connect_timeout: 10,
+        idle_timeout: 60,
+        // a URL that names no database means the user's default; postgres.js sends it as is
+        connection: { application_name: "leadflow" },
+      });
+      yield* query(sql`select 1`).pipe(
+        Effect.timeoutFail({
+          duration: Duration.seconds(15),
+          onTimeout: () => new DbError({ message: "database did not answer within 15 s" }),
+        }),
+        Effect.retry({ times: 5, schedule: Schedule.spaced("1 second") }),
+        Effect.tapError(() => Effect.promise(() => sql.end({ timeout: 1 }))),
+      );
+      return { sql, singleConnection, listen: options.listen ?? !singleConnection } satisfies DbShape;
+    }),
+    ({ sql }) =>
+      Effect.promise(() => sql.end({ timeout: 5 })).pipe(Effect.timeout("6 seconds"), Effect.ignore),
+  ).pipe(Effect.withSpan("Db.make"));
+
+/** `DATABASE_URL` (required), `DATABASE_POOL_MAX` (default 10). */
+export const DbConfig = Config.all({
+  url: Config.redacted("DATABASE_URL"),
+  max: Config.integer("DATABASE_POOL_MAX").pipe(Config.withDefault(10)),
+  singleConnection: Config.boolean("DATABASE_SINGLE_CONNECTION").pipe(Config.withDefault(false)),
+});
+
+export const DbLive = Layer.scoped(
+  Db,
+  Effect.gen(function* () {
+    const config = yield* DbConfig;
+    return yield* makeDb({
+      url: Redacted.value(config.url),
+      max: config.max,
+      singleConnection: config.singleConnection,
+    });
+  }),
+);
+
+export const dbLayer = (options: DbOptions) => Layer.scoped(Db, makeDb(options));

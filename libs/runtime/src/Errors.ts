@@ -1,0 +1,58 @@
+import { Data } from "effect";
+
+/**
+ * The failure routing the runtime applies to a handler's typed error: `retryable: true`
+ * means "try this message again later" (nak with a delay); anything else is permanent
+ * (dead-letter now). Handlers fail with their own tagged errors carrying this field.
+ */
+export interface RoutableError {
+  readonly _tag: string;
+  readonly message?: string;
+  readonly retryable?: boolean;
+}
+
+/** A Postgres call failed: connection lost, serialisation failure, … — worth retrying. */
+export class DbError extends Data.TaggedError("DbError")<{
+  readonly message: string;
+  readonly cause?: unknown;
+}> {
+  readonly retryable = true;
+}
+
+/** A NATS call failed — worth retrying. */
+export class NatsError extends Data.TaggedError("NatsError")<{
+  readonly message: string;
+  readonly cause?: unknown;
+}> {
+  readonly retryable = true;
+}
+
+/** A message that will never succeed as it is: bad input, a 4xx from a provider, … */
+export class PermanentError extends Data.TaggedError("PermanentError")<{
+  readonly message: string;
+  readonly cause?: unknown;
+}> {
+  readonly retryable = false;
+}
+
+/** A transient failure: try the whole message again later. */
+export class RetryableError extends Data.TaggedError("RetryableError")<{
+  readonly message: string;
+  readonly cause?: unknown;
+}> {
+  readonly retryable = true;
+}
+
+/** A short, single-line description of anything thrown or failed. */
+export const describeError = (error: unknown): { tag: string; message: string } => {
+  if (error && typeof error === "object") {
+    const e = error as { _tag?: unknown; message?: unknown; name?: unknown; cause?: unknown };
+    const tag = typeof e._tag === "string" ? e._tag : typeof e.name === "string" ? e.name : "Error";
+    let message = typeof e.message === "string" && e.message.length > 0 ? e.message : String(error);
+    if (e.cause && typeof e.cause === "object" && "message" in e.cause) {
+      message = `${message}: ${String((e.cause as { message: unknown }).message)}`;
+    }
+    return { tag, message: message.replace(/\s+/g, " ").slice(0, 2000) };
+  }
+  return { tag: "Error", message: String(error).slice(0, 2000) };
+};

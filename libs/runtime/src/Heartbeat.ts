@@ -1,0 +1,92 @@
+import { hostname } from "node:os";
+import { Kvm } from "@nats-io/kv";
+import { type Duration, Effect, Schedule, Schema } from "effect";
+import { NatsError } from "./Errors.js";
+import { Nats } from "./Nats.js";
+
+/** The KV bucket services write their heartbeats to; entries expire after a minute. */
+export const HeartbeatBucket = "leadflow_heartbeats";
+
+export const Heartbeat = Schema.Struct({
+  service: Schema.String,
+  instance: Schema.String,
+  version: Schema.String,
+  pid: Schema.Number,
+  host: Schema.String,
+  startedAt: Schema.String,
+  at: Schema.String,
+});
+export type Heartbeat = typeof Heartbeat.Type;
+
+/** Opens (or creates) the heartbeat bucket. */
+export const openHeartbeatBucket = Effect.flatMap(Nats, ({ nc }) =>
+  Effect.tryPromise({
+    // `ttl` is the bucket's max age (ms): a service that stops beating disappears from it
+    try: () => new Kvm(nc).create(HeartbeatBucket, { ttl: 60_000, history: 1 }),
+    catch: (cause) => new NatsError({ message: "cannot open the heartbeat bucket", cause }),
+  }),
+);
+
+/** Writes `<service>.<instance>` every `interval` for as long as the scope lives. */
+export const runHeartbeats = (
+  services: ReadonlyArray<string>,
+  instance: string,
+  version: string,
+  interval: Duration.DurationInput = "10 seconds",
+) =>
+  Effect.gen(function* () {
+    const kv = yield* openHeartbeatBucket.pipe(
+      Effect.retry(Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(10)))),
+    );
+    const startedAt = new Date().toISOString();
+    const beat = Effect.forEach(
+      services,
+      (service) =>
+        Effect.tryPromise(() =>
+          kv.put(
+            `${service}.${instance}`,
+            JSON.stringify({
+              service,
+              instance,
+              version,
+              pid: process.pid,
+              host: hostname(),
+              startedAt,
+              at: new Date().toISOString(),
+            } satisfies Heartbeat),
+          ),
+        ),
+      { discard: true },
+    ).pipe(Effect.catchAll((e) => Effect.logWarning("heartbeat failed", String(e.error))));
+    yield* Effect.forkScoped(beat.pipe(Effect.repeat(Schedule.spaced(interval))));
+    yield* Effect.addFinalizer(() =>
+      Effect.forEach(
+        services,
+        (service) => Effect.tryPromise(() => kv.delete(`${service}.${instance}`)).pipe(Effect.ignore),
+        {
+          discard: true,
+        },
+      ),
+    );
+  });
+
+/** Every live heartbeat in the bucket. */
+export const readHeartbeats = Effect.gen(function* () {
+  const kv = yield* openHeartbeatBucket;
+  const keys = yield* Effect.tryPromise({
+    try: async () => {
+      const out: string[] = [];
+      for await (const k of await kv.keys()) out.push(k);
+      return out;
+    },
+    catch: (cause) => new NatsError({ message: "cannot list heartbeats", cause }),
+  });
+  const beats: Heartbeat[] = [];
+  for (const key of keys) {
+    const entry = yield* Effect.tryPromise(() => kv.get(key)).pipe(Effect.orElseSucceed(() => null));
+    if (!entry || entry.operation !== "PUT") continue;
+    const decoded = Schema.decodeUnknownOption(Schema.parseJson(Heartbeat))(entry.string());
+    if (decoded._tag === "Some") beats.push(decoded.value);
+  }
+  return beats;
+});

@@ -1,0 +1,140 @@
+import { randomUUID } from "node:crypto";
+import {
+  Cause,
+  Config,
+  Context,
+  type Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Logger,
+  LogLevel,
+  Ref,
+  Scope,
+} from "effect";
+import { runConsumer } from "./Consumer.js";
+import { Db, type DbOptions, makeDb } from "./Db.js";
+import type { NatsError } from "./Errors.js";
+import { runHeartbeats } from "./Heartbeat.js";
+import { makeHealthApp, serveHttp } from "./Http.js";
+import { Metrics, makeMetrics } from "./Metrics.js";
+import { makeNats, Nats, type NatsOptions } from "./Nats.js";
+import { makeOutboxRelay, OutboxRelay, type RelayOptions } from "./Outbox.js";
+import type { AnyPlugin, RuntimeServices } from "./Plugin.js";
+
+export interface HostOptions {
+  /** The process's name: a service name, or `dev` for all of them. */
+  readonly name: string;
+  readonly db: DbOptions;
+  readonly nats: NatsOptions;
+  /** HTTP port for health/metrics (0 = any free port; undefined = no HTTP server). */
+  readonly port?: number;
+  readonly host?: string;
+  readonly version?: string;
+  readonly relay?: RelayOptions;
+  readonly heartbeatInterval?: Duration.DurationInput;
+}
+
+export interface RunningHost {
+  readonly port: number | undefined;
+  readonly context: Context.Context<RuntimeServices>;
+}
+
+/** The runtime's own services, built in the caller's scope. */
+export const makeRuntimeContext = (options: Pick<HostOptions, "name" | "db" | "nats" | "relay">) =>
+  Effect.gen(function* () {
+    const db = yield* makeDb(options.db);
+    const nats = yield* makeNats({ name: options.name, ...options.nats });
+    const metrics = makeMetrics(options.name);
+    const base = Context.make(Db, db).pipe(Context.add(Nats, nats), Context.add(Metrics, metrics));
+    const relay = yield* makeOutboxRelay(options.relay).pipe(Effect.provide(base));
+    return Context.add(base, OutboxRelay, relay);
+  });
+
+/**
+ * Runs plugins in this process for the life of the scope: infrastructure, the outbox relay,
+ * each plugin's layer, consumers and background work, heartbeats and the HTTP server.
+ * Closing the scope shuts down in reverse: stop pulling and finish in-flight work, flush the
+ * outbox, drain NATS, close Postgres.
+ */
+export const startHost = (plugins: ReadonlyArray<AnyPlugin>, options: HostOptions) =>
+  Effect.gen(function* () {
+    const context = yield* makeRuntimeContext(options);
+    const instance = randomUUID().slice(0, 8);
+    const running: Array<Ref.Ref<boolean>> = [];
+    const routes: Array<(app: import("hono").Hono) => void> = [];
+    for (const { _plugin: plugin } of plugins) {
+      const scope = yield* Scope.Scope;
+      const pluginContext = plugin.layer
+        ? yield* Layer.buildWithScope(plugin.layer, scope).pipe(Effect.provide(context), Effect.orDie)
+        : (Context.empty() as Context.Context<unknown>);
+      const full = Context.merge(context, pluginContext);
+      for (const spec of plugin.consumers) {
+        const runner = yield* runConsumer(plugin.name, spec).pipe(Effect.provide(full)) as Effect.Effect<
+          { running: Ref.Ref<boolean> },
+          NatsError
+        >;
+        running.push(runner.running);
+      }
+      for (const job of plugin.background ?? []) {
+        yield* Effect.forkScoped(job.pipe(Effect.provide(full)) as Effect.Effect<void, never, Scope.Scope>);
+      }
+      if (plugin.routes) routes.push(plugin.routes);
+      yield* Effect.logInfo("plugin started").pipe(
+        Effect.annotateLogs({ plugin: plugin.name, consumers: plugin.consumers.length }),
+      );
+    }
+    yield* runHeartbeats(
+      plugins.map((p) => p.name),
+      instance,
+      options.version ?? "0.1.0",
+      options.heartbeatInterval,
+    ).pipe(Effect.provide(context));
+    let port: number | undefined;
+    if (options.port !== undefined) {
+      const app = yield* makeHealthApp([
+        {
+          name: "consumers",
+          check: Effect.map(Effect.forEach(running, Ref.get), (states) => states.every(Boolean)),
+        },
+      ]).pipe(Effect.provide(context));
+      for (const add of routes) add(app);
+      const server = yield* serveHttp(app, options.port, options.host);
+      port = server.port;
+    }
+    return { port, context } satisfies RunningHost;
+  });
+
+/** JSON log lines at `LOG_LEVEL` (default info). */
+export const LoggingLive = Layer.unwrapEffect(
+  Effect.gen(function* () {
+    const level = yield* Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info));
+    return Layer.merge(Logger.json, Logger.minimumLogLevel(level));
+  }),
+);
+
+/**
+ * Runs a long-lived program as the process's main: SIGTERM/SIGINT interrupt it (running its
+ * finalizers, i.e. the graceful shutdown), a second signal or the deadline exits at once.
+ */
+export const launch = <E>(program: Effect.Effect<unknown, E, Scope.Scope>, shutdownTimeoutMs = 25_000) => {
+  const fiber = Effect.runFork(Effect.scoped(program).pipe(Effect.provide(LoggingLive)));
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    Effect.runFork(Effect.logInfo(`${signal}: shutting down`).pipe(Effect.provide(LoggingLive)));
+    setTimeout(() => process.exit(1), shutdownTimeoutMs).unref();
+    Effect.runFork(Fiber.interrupt(fiber));
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  fiber.addObserver((exit) => {
+    if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) {
+      process.stderr.write(`${JSON.stringify({ level: "FATAL", message: Cause.pretty(exit.cause) })}\n`);
+      process.exit(1);
+    }
+    process.exit(0);
+  });
+};

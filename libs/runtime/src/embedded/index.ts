@@ -1,0 +1,1 @@
+export { findNatsServerBinary, freePort, type NatsServerOptions, NatsServerProcess } from "./NatsServer.js";

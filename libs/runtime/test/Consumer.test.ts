@@ -1,0 +1,172 @@
+import { contract, DeadLetterInfo, Headers } from "@leadflow/contracts";
+import {
+  createTestDatabase,
+  createTestNats,
+  type TestDatabase,
+  type TestNats,
+  waitFor,
+} from "@leadflow/testkit";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { Effect, Exit, Schema, Scope } from "effect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  definePlugin,
+  Nats,
+  PermanentError,
+  publish,
+  query,
+  RetryableError,
+  startHost,
+} from "../src/index.js";
+
+const Ping = contract({
+  name: "test-ping",
+  stream: "cmd",
+  filter: "leadflow.cmd.test.ping",
+  subject: () => "leadflow.cmd.test.ping",
+  schema: Schema.Struct({ n: Schema.Int, mode: Schema.Literal("ok", "retry", "permanent") }),
+  messageId: (m) => `ping:${m.n}`,
+});
+const Pong = contract({
+  name: "test-pong",
+  stream: "evt",
+  filter: "leadflow.evt.test.pong",
+  subject: () => "leadflow.evt.test.pong",
+  schema: Schema.Struct({ n: Schema.Int }),
+  messageId: (m) => `pong:${m.n}`,
+});
+
+let db: TestDatabase;
+let nats: TestNats;
+let scope: Scope.CloseableScope;
+const deliveries = new Map<number, number[]>();
+
+beforeAll(async () => {
+  [db, nats] = await Promise.all([createTestDatabase(), createTestNats()]);
+  await db.sql`create table test_items (n int primary key)`;
+  const plugin = definePlugin({
+    name: "tester",
+    consumers: [
+      {
+        contract: Ping,
+        concurrency: 4,
+        maxDeliver: 4,
+        backoff: ["100 millis", "200 millis", "400 millis"],
+        handle: (msg, ctx) =>
+          Effect.gen(function* () {
+            const seen = deliveries.get(msg.n) ?? [];
+            seen.push(Date.now());
+            deliveries.set(msg.n, seen);
+            if (msg.mode === "retry") return yield* new RetryableError({ message: `always fails ${msg.n}` });
+            if (msg.mode === "permanent") return yield* new PermanentError({ message: `bad input ${msg.n}` });
+            yield* query(ctx.tx`insert into test_items (n) values (${msg.n})`);
+            ctx.publish(Pong, { n: msg.n });
+          }),
+      },
+    ],
+  });
+  scope = Effect.runSync(Scope.make());
+  await Effect.runPromise(
+    startHost([plugin], { name: "test", db: { url: db.url }, nats: { servers: nats.url } }).pipe(
+      Scope.extend(scope),
+    ),
+  );
+});
+
+afterAll(async () => {
+  await Effect.runPromise(Scope.close(scope, Exit.void));
+  await Promise.all([db?.drop(), nats?.stop()]);
+});
+
+const send = (n: number, mode: "ok" | "retry" | "permanent", msgID?: string) =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { makeNats } = yield* Effect.promise(() => import("../src/Nats.js"));
+        const n2 = yield* makeNats({ servers: nats.url });
+        return yield* publish(Ping, { n, mode }, { msgID, correlationId: `run-${n}` }).pipe(
+          Effect.provideService(Nats, n2),
+        );
+      }),
+    ),
+  );
+
+describe("consumer runtime", () => {
+  it("applies each message once and publishes its outbox message", async () => {
+    await Promise.all(Array.from({ length: 50 }, (_, i) => send(i, "ok")));
+    await waitFor(async () => (await db.sql`select count(*)::int as n from test_items`)[0]!.n === 50, {
+      what: "50 rows",
+    });
+    await waitFor(
+      async () =>
+        (await db.sql`select count(*)::int as n from outbox where published_at is null`)[0]!.n === 0,
+      {
+        what: "outbox drained",
+      },
+    );
+    const nc = await connect({ servers: nats.url });
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info("LEADFLOW_EVT");
+    expect(info.state.messages).toBe(50);
+    await nc.close();
+  });
+
+  it("skips a redelivered message through the inbox", async () => {
+    // the same message id twice, outside JetStream's duplicate window effect: use distinct msgIDs, same envelope id
+    await send(1000, "ok", "same-a");
+    await waitFor(async () => (await db.sql`select 1 from test_items where n = 1000`).length === 1);
+    const before = (await db.sql`select count(*)::int as n from inbox`)[0]!.n;
+    await send(1000, "ok", "same-a"); // JetStream drops it (duplicate window)
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await db.sql`select count(*)::int as n from inbox`)[0]!.n).toBe(before);
+  });
+
+  it("retries a failing handler exactly max_deliver times on the backoff schedule, then dead-letters it once", async () => {
+    await send(2000, "retry");
+    const nc = await connect({ servers: nats.url });
+    const jsm = await jetstreamManager(nc);
+    await waitFor(async () => (await jsm.streams.info("LEADFLOW_DLQ")).state.messages === 1, {
+      what: "dead letter",
+    });
+    const times = deliveries.get(2000)!;
+    expect(times).toHaveLength(4);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    // 100, 200, 400 ms backoff (never earlier than asked)
+    expect(gaps[0]).toBeGreaterThanOrEqual(90);
+    expect(gaps[1]).toBeGreaterThanOrEqual(190);
+    expect(gaps[2]).toBeGreaterThanOrEqual(390);
+    const stored = await jsm.streams.getMessage("LEADFLOW_DLQ", {
+      last_by_subj: "leadflow.dlq.tester-test-ping",
+    });
+    const info = Schema.decodeUnknownSync(Schema.parseJson(DeadLetterInfo))(
+      stored!.header.get(Headers.deadLetter),
+    );
+    expect(info.deliveries).toBe(4);
+    expect(info.reason).toBe("max_deliveries");
+    expect(info.error.message).toContain("always fails 2000");
+    expect(JSON.parse(new TextDecoder().decode(stored!.data))).toEqual({ n: 2000, mode: "retry" });
+    // the work-queue stream holds nothing more for this consumer
+    await waitFor(async () => (await jsm.streams.info("LEADFLOW_CMD")).state.messages === 0, {
+      what: "cmd stream empty",
+    });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(deliveries.get(2000)).toHaveLength(4);
+    await nc.close();
+  });
+
+  it("dead-letters a permanent failure on the first delivery and an undecodable body unread", async () => {
+    await send(3000, "permanent");
+    const nc = await connect({ servers: nats.url });
+    const jsm = await jetstreamManager(nc);
+    const { jetstream } = await import("@nats-io/jetstream");
+    await jetstream(nc).publish("leadflow.cmd.test.ping", new TextEncoder().encode("{not json"));
+    await waitFor(async () => (await jsm.streams.info("LEADFLOW_DLQ")).state.messages === 3, {
+      what: "3 dead letters",
+    });
+    expect(deliveries.get(3000)).toHaveLength(1);
+    const rows = await db.sql`select count(*)::int as n from test_items where n = 3000`;
+    expect(rows[0]!.n).toBe(0);
+    await nc.close();
+  });
+});
