@@ -24,6 +24,8 @@ export interface Contract<A, I = unknown> {
   readonly schema: Schema.Schema<A, I>;
   /** The idempotency key: becomes `Nats-Msg-Id` unless the outbox row id is used instead. */
   readonly messageId: (message: A) => string;
+  /** Bodies larger than this are refused before they are parsed. */
+  readonly maxBytes?: number;
 }
 
 /** Builds a contract; a plain constructor so every contract reads the same way. */

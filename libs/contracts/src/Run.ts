@@ -33,7 +33,7 @@ export const RunRequest = Schema.Struct({
     Schema.between(1, 1000, { message: () => "count must be between 1 and 1000" }),
   ),
   requestId: Schema.optional(RequestId),
-});
+}).annotations({ parseOptions: { onExcessProperty: "error" } });
 export type RunRequest = typeof RunRequest.Type;
 
 export const RunStatuses = [
@@ -117,6 +117,7 @@ export const RunStartContract = contract({
   subject: () => "leadflow.cmd.run.start",
   schema: RunRequest,
   messageId: (r) => r.requestId ?? "",
+  maxBytes: MaxRunRequestBytes,
 });
 
 export const RunEventContract = contract({

@@ -12,6 +12,7 @@ create table runs (
   summary            jsonb not null default '{}'::jsonb,
   error              text,
   error_stage        text,
+  notes              text[] not null default '{}',
   created_at         timestamptz not null default now(),
   updated_at         timestamptz not null default now(),
   ended_at           timestamptz

@@ -81,6 +81,9 @@ export const decode = <A, I>(
   contract: Contract<A, I>,
   data: Uint8Array,
 ): Either.Either<A, ReadonlyArray<string>> => {
+  if (contract.maxBytes !== undefined && data.byteLength > contract.maxBytes) {
+    return Either.left([`body is ${data.byteLength} bytes, over the limit of ${contract.maxBytes}`]);
+  }
   let json: unknown;
   try {
     json = JSON.parse(textDecoder.decode(data));

@@ -14,8 +14,8 @@ import { Db, query, type Tx } from "./Db.js";
 import { describeError, NatsError, type RoutableError } from "./Errors.js";
 import { Metrics } from "./Metrics.js";
 import { isNotFound, Nats } from "./Nats.js";
-import { insertOutbox, OutboxRelay } from "./Outbox.js";
-import { withTransaction } from "./Transaction.js";
+import { OutboxRelay } from "./Outbox.js";
+import { type TxContext, transactional } from "./Transactional.js";
 
 /** What a handler knows about the message it is handling. */
 export interface MessageMeta {
@@ -26,17 +26,9 @@ export interface MessageMeta {
   readonly envelope: Envelope;
 }
 
-export interface PublishOptions extends EnvelopeOptions {
-  /** Publish no earlier than this from now (a delayed outbox row). */
-  readonly delay?: Duration.DurationInput;
-}
-
 /** The handler's view of its transaction: SQL and outbox writes commit together. */
-export interface HandlerContext {
-  readonly tx: Tx;
+export interface HandlerContext extends TxContext {
   readonly meta: MessageMeta;
-  /** Writes a message to the outbox in this transaction; the correlation id defaults to the incoming one. */
-  readonly publish: <A, I>(contract: Contract<A, I>, message: A, options?: PublishOptions) => void;
 }
 
 export type Handler<A, R> = (message: A, ctx: HandlerContext) => Effect.Effect<void, RoutableError, R>;
@@ -158,7 +150,7 @@ const causeToError = (cause: Cause.Cause<RoutableError>) => {
  */
 export const runConsumer = <A, I, R>(service: string, spec: ConsumerSpec<A, I, R>) =>
   Effect.gen(function* () {
-    const { sql } = yield* Db;
+    const db = yield* Db;
     const nats = yield* Nats;
     const metrics = yield* Metrics;
     const relay = yield* OutboxRelay;
@@ -191,35 +183,12 @@ export const runConsumer = <A, I, R>(service: string, spec: ConsumerSpec<A, I, R
       envelope: readEnvelope(m.headers, `${stream}:${m.seq}`),
     });
 
-    const makeContext = (
-      tx: Tx,
-      meta: MessageMeta,
-      pending: Array<EncodedMessage & { availableAt?: Date }>,
-    ): HandlerContext => ({
-      tx,
-      meta,
-      publish: (contract, message, options = {}) => {
-        const encoded = toEncoded(contract, message, {
-          correlationId: meta.envelope.correlationId,
-          causationId: meta.envelope.messageId,
-          traceparent: meta.envelope.traceparent,
-          ...options,
-        });
-        pending.push(
-          options.delay
-            ? { ...encoded, availableAt: new Date(Date.now() + Duration.toMillis(options.delay)) }
-            : encoded,
-        );
-      },
-    });
-
-    /** Runs `body` in a transaction with a context, then writes what it published to the outbox. */
+    /** Runs `body` in a transaction (SQL and outbox commit together) with the message's context. */
     const transact = <X, E, R2>(meta: MessageMeta, body: (ctx: HandlerContext) => Effect.Effect<X, E, R2>) =>
-      withTransaction(sql, (tx) => {
-        const pending: Array<EncodedMessage & { availableAt?: Date }> = [];
-        const ctx = makeContext(tx, meta, pending);
-        return Effect.tap(body(ctx), () => insertOutbox(tx, pending));
-      }).pipe(Effect.tap(() => relay.wake));
+      transactional((ctx) => body({ ...ctx, meta }), meta.envelope).pipe(
+        Effect.provideService(Db, db),
+        Effect.provideService(OutboxRelay, relay),
+      );
 
     /** Keeps the server from redelivering while a slow handler works. */
     const keepAlive = (messages: ReadonlyArray<JsMsg>) =>

@@ -23,7 +23,7 @@ export const insertOutbox = (
             subject: r.subject,
             contract: r.contract,
             payload: r.payload,
-            headers: r.headers,
+            headers: tx.json(r.headers),
             available_at: r.availableAt ?? new Date(),
           })),
         )}`,

@@ -14,7 +14,6 @@ export {
   type Handler,
   type HandlerContext,
   type MessageMeta,
-  type PublishOptions,
   runConsumer,
 } from "./Consumer.js";
 export { Db, DbConfig, DbLive, type DbOptions, type DbShape, dbLayer, makeDb, query, type Tx } from "./Db.js";
@@ -55,5 +54,21 @@ export {
   type OutboxRelayShape,
 } from "./Outbox.js";
 export { type AnyPlugin, definePlugin, type Plugin, type RuntimeServices } from "./Plugin.js";
+export {
+  classifyStatus,
+  type ProviderClassifier,
+  type ProviderClient,
+  type ProviderClientOptions,
+  ProviderError,
+  type ProviderErrorKind,
+  ProviderHttp,
+  ProviderHttpLive,
+  type ProviderHttpShape,
+  type ProviderRequest,
+  type ProviderResponse,
+  parseRetryAfter,
+} from "./ProviderHttp.js";
 export { publish } from "./Publish.js";
+export { stageFailureHook } from "./StageFailure.js";
 export { withTransaction } from "./Transaction.js";
+export { type PublishOptions, type TxContext, transactional } from "./Transactional.js";

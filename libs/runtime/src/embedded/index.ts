@@ -1,1 +1,7 @@
+export {
+  type EmbeddedPostgres,
+  type EmbeddedPostgresOptions,
+  embeddedPostgresPoolMax,
+  startEmbeddedPostgres,
+} from "./EmbeddedPostgres.js";
 export { findNatsServerBinary, freePort, type NatsServerOptions, NatsServerProcess } from "./NatsServer.js";

@@ -1,0 +1,13 @@
+import { AnalystPlugin } from "@leadflow/analyst";
+import { OrchestratorPlugin } from "@leadflow/orchestrator";
+import type { AnyPlugin } from "@leadflow/runtime";
+import { ScoutPlugin } from "@leadflow/scout";
+
+/** Every service the CLI can run, with its default HTTP port (`PORT` overrides it). */
+export const Services: Record<string, { readonly plugin: AnyPlugin; readonly port: number }> = {
+  orchestrator: { plugin: OrchestratorPlugin, port: 8010 },
+  scout: { plugin: ScoutPlugin, port: 8011 },
+  analyst: { plugin: AnalystPlugin, port: 8012 },
+};
+
+export const serviceNames = Object.keys(Services);

@@ -1,0 +1,62 @@
+import type { Contract } from "@leadflow/contracts";
+import { Duration, Effect } from "effect";
+import { type EncodedMessage, type Envelope, type EnvelopeOptions, toEncoded } from "./Codec.js";
+import { Db, type Tx } from "./Db.js";
+import type { DbError } from "./Errors.js";
+import { insertOutbox, OutboxRelay } from "./Outbox.js";
+import { withTransaction } from "./Transaction.js";
+
+export interface PublishOptions extends EnvelopeOptions {
+  /** Publish no earlier than this from now (a delayed outbox row). */
+  readonly delay?: Duration.DurationInput;
+}
+
+/** A transaction whose outbox writes commit with its SQL. */
+export interface TxContext {
+  readonly tx: Tx;
+  /** Writes a message to the outbox in this transaction (one multi-row insert at commit). */
+  readonly publish: <A, I>(contract: Contract<A, I>, message: A, options?: PublishOptions) => void;
+}
+
+type Pending = EncodedMessage & { availableAt?: Date };
+
+const makeTxContext = (tx: Tx, pending: Array<Pending>, parent?: Envelope): TxContext => ({
+  tx,
+  publish: (contract, message, options = {}) => {
+    const encoded = toEncoded(contract, message, {
+      correlationId: parent?.correlationId,
+      causationId: parent?.messageId,
+      traceparent: parent?.traceparent,
+      ...options,
+    });
+    pending.push(
+      options.delay
+        ? { ...encoded, availableAt: new Date(Date.now() + Duration.toMillis(options.delay)) }
+        : encoded,
+    );
+  },
+});
+
+/**
+ * Runs `body` in one Postgres transaction; what it publishes is written to the outbox in the
+ * same transaction and the relay is woken after the commit. `parent` (the message being
+ * handled, if any) supplies the correlation and causation ids.
+ */
+export const transactional = <X, E, R>(
+  body: (ctx: TxContext) => Effect.Effect<X, E, R>,
+  parent?: Envelope,
+): Effect.Effect<X, E | DbError, R | Db | OutboxRelay> =>
+  Effect.gen(function* () {
+    const { sql } = yield* Db;
+    const relay = yield* OutboxRelay;
+    let published = 0;
+    const result = yield* withTransaction(sql, (tx) => {
+      const pending: Array<Pending> = [];
+      return Effect.tap(body(makeTxContext(tx, pending, parent)), () => {
+        published = pending.length;
+        return insertOutbox(tx, pending);
+      });
+    });
+    if (published > 0) yield* relay.wake;
+    return result;
+  });

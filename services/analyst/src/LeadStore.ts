@@ -1,0 +1,105 @@
+import { allowedFrom } from "@leadflow/contracts";
+import { query, type Tx } from "@leadflow/runtime";
+import { Effect } from "effect";
+import type { CompanyInput } from "./Features.js";
+import type { Analysis } from "./Model.js";
+
+/** Loads the companies of one analyst command. */
+export const loadCompanies = (tx: Tx, ids: ReadonlyArray<string>) =>
+  query(tx<
+    {
+      id: string;
+      name: string;
+      industry: string;
+      city: string | null;
+      state: string | null;
+      employee_count: number | null;
+      sites: number | null;
+      website: string | null;
+      phone: string | null;
+      is_sample: boolean;
+    }[]
+  >`
+    select id, name, industry, city, state, employee_count, sites, website, phone, is_sample
+    from companies where id = any(${ids as string[]}::uuid[])`).pipe(
+    Effect.map((rows) =>
+      rows.map(
+        (r): CompanyInput => ({
+          id: r.id,
+          name: r.name,
+          industry: r.industry,
+          city: r.city,
+          state: r.state,
+          employeeCount: r.employee_count,
+          sites: r.sites,
+          website: r.website,
+          phone: r.phone,
+          isSample: r.is_sample,
+        }),
+      ),
+    ),
+  );
+
+/**
+ * Writes features and scores for a batch in three multi-row statements, and moves the
+ * companies `new → enriched → scored` where the transition table allows it (a company that
+ * is already further down the funnel keeps its status; its score is refreshed).
+ */
+export const saveAnalyses = (
+  tx: Tx,
+  runId: string,
+  modelVersion: string,
+  results: ReadonlyArray<{ company: CompanyInput; analysis: Analysis }>,
+) =>
+  Effect.gen(function* () {
+    if (results.length === 0) return;
+    const features = results.map(({ company, analysis: { features: f } }) => ({
+      company_id: company.id,
+      run_id: runId,
+      industry_key: f.industryKey,
+      employees_estimate: f.employeesEstimate,
+      size_band: f.sizeBand,
+      sites: f.sites,
+      floor_area_sqft: Math.round(f.floorAreaSqft),
+      energy_intensity_kwh_sqft: f.energyIntensityKwhSqft,
+      electricity_price_kwh: f.electricityPriceKwh,
+      annual_kwh: f.annualKwh,
+      annual_utility_spend: f.annualUtilitySpend,
+      savings_low: f.savingsLow,
+      savings_mid: f.savingsMid,
+      savings_high: f.savingsHigh,
+      assumptions: tx.json(f.assumptions as never),
+      model_version: modelVersion,
+    }));
+    yield* query(tx`
+      insert into company_features ${tx(features)}
+      on conflict (company_id) do update set
+        run_id = excluded.run_id, industry_key = excluded.industry_key,
+        employees_estimate = excluded.employees_estimate, size_band = excluded.size_band,
+        sites = excluded.sites, floor_area_sqft = excluded.floor_area_sqft,
+        energy_intensity_kwh_sqft = excluded.energy_intensity_kwh_sqft,
+        electricity_price_kwh = excluded.electricity_price_kwh, annual_kwh = excluded.annual_kwh,
+        annual_utility_spend = excluded.annual_utility_spend, savings_low = excluded.savings_low,
+        savings_mid = excluded.savings_mid, savings_high = excluded.savings_high,
+        assumptions = excluded.assumptions, model_version = excluded.model_version, computed_at = now()`);
+    const scores = results.map(({ company, analysis: { score } }) => ({
+      company_id: company.id,
+      run_id: runId,
+      score: score.score,
+      tier: score.tier,
+      reasons: tx.json(score.reasons as never),
+      model_version: modelVersion,
+    }));
+    yield* query(tx`
+      insert into lead_scores ${tx(scores)}
+      on conflict (company_id, run_id) do update set
+        score = excluded.score, tier = excluded.tier, reasons = excluded.reasons,
+        model_version = excluded.model_version, scored_at = now()`);
+    const ids = results.map((r) => r.company.id);
+    yield* query(tx`
+      update companies set status = 'enriched', updated_at = now()
+      where id = any(${ids}::uuid[]) and status = any(${allowedFrom("enriched") as string[]})`);
+    yield* query(tx`
+      update companies set status = 'scored', updated_at = now()
+      where id = any(${ids}::uuid[]) and status = any(${allowedFrom("scored") as string[]})`);
+  });

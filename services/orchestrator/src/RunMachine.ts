@@ -1,0 +1,134 @@
+import type { RunStatus, Stage } from "@leadflow/contracts";
+
+/**
+ * The run state machine as a pure decision function: `(run, event) → (run', commands)`.
+ * No I/O here: the shell (Orchestrator.ts) loads the run, asks `decide`, and carries out
+ * the commands in one transaction.
+ *
+ *   requested → scouting → analyzing → [enriching → writing] → awaiting_approval → completed
+ *        ↘ rejected (bad request)            any stage ↘ failed (after retries, with stage and error)
+ */
+
+export interface RunView {
+  readonly id: string;
+  readonly status: RunStatus;
+  readonly stage: Stage | null;
+}
+
+export interface MachineConfig {
+  /** The automated stages a run goes through, in order (enrichment and writer join later). */
+  readonly pipeline: ReadonlyArray<Stage>;
+  /** Attempts per task (chunk) before the run fails. */
+  readonly maxAttempts: number;
+}
+
+export type RunInput =
+  | { readonly _tag: "Start" }
+  | {
+      readonly _tag: "TaskCompleted";
+      readonly stage: Stage;
+      /** Chunks of this stage not yet completed, after this one. */
+      readonly openChunks: number;
+      /** What the stage produced, for the decision to skip what follows (e.g. nothing found). */
+      readonly produced: number;
+    }
+  | {
+      readonly _tag: "TaskFailed";
+      readonly stage: Stage;
+      readonly chunk: number;
+      readonly attempt: number;
+      readonly error: string;
+      /** Delay before the next attempt, from the retry schedule (computed by the shell). */
+      readonly retryDelayMs: number;
+    };
+
+export type RunCommand =
+  | { readonly _tag: "DispatchStage"; readonly stage: Stage }
+  | {
+      readonly _tag: "RetryTask";
+      readonly stage: Stage;
+      readonly chunk: number;
+      readonly attempt: number;
+      readonly delayMs: number;
+    }
+  | { readonly _tag: "RequestLeadApproval" }
+  | { readonly _tag: "Announce" }
+  | { readonly _tag: "Note"; readonly message: string };
+
+export interface Decision {
+  readonly run: RunView & { readonly error?: { readonly stage: Stage; readonly message: string } };
+  readonly commands: ReadonlyArray<RunCommand>;
+}
+
+export const stageStatus: Record<Stage, RunStatus> = {
+  scout: "scouting",
+  analyst: "analyzing",
+  enrichment: "enriching",
+  writer: "writing",
+};
+
+const terminal: ReadonlyArray<RunStatus> = ["completed", "failed", "rejected"];
+
+const nothing = (run: RunView): Decision => ({ run, commands: [] });
+
+const enterStage = (run: RunView, stage: Stage): Decision => ({
+  run: { ...run, status: stageStatus[stage], stage },
+  commands: [{ _tag: "DispatchStage", stage }, { _tag: "Announce" }],
+});
+
+/** Where the automated part of a run ends: the lead-approval gate. */
+const toApprovalGate = (run: RunView): Decision => ({
+  run: { ...run, status: "awaiting_approval", stage: null },
+  commands: [{ _tag: "RequestLeadApproval" }, { _tag: "Announce" }],
+});
+
+export const decide = (run: RunView, input: RunInput, config: MachineConfig): Decision => {
+  if (terminal.includes(run.status)) return nothing(run);
+  switch (input._tag) {
+    case "Start": {
+      if (run.status !== "requested") return nothing(run);
+      const first = config.pipeline[0];
+      return first ? enterStage(run, first) : toApprovalGate(run);
+    }
+    case "TaskCompleted": {
+      // a late completion of a stage the run has already left changes nothing
+      if (run.stage !== input.stage || input.openChunks > 0) return nothing(run);
+      if (input.stage === "scout" && input.produced === 0) {
+        return {
+          run: { ...run, status: "completed", stage: null },
+          commands: [
+            { _tag: "Note", message: "no companies found: nothing to analyse" },
+            { _tag: "Announce" },
+          ],
+        };
+      }
+      const next = config.pipeline[config.pipeline.indexOf(input.stage) + 1];
+      return next ? enterStage(run, next) : toApprovalGate(run);
+    }
+    case "TaskFailed": {
+      if (run.stage !== input.stage) return nothing(run);
+      if (input.attempt < config.maxAttempts) {
+        return {
+          run,
+          commands: [
+            {
+              _tag: "RetryTask",
+              stage: input.stage,
+              chunk: input.chunk,
+              attempt: input.attempt + 1,
+              delayMs: input.retryDelayMs,
+            },
+          ],
+        };
+      }
+      return {
+        run: {
+          ...run,
+          status: "failed",
+          error: { stage: input.stage, message: `${input.error} (after ${input.attempt} attempts)` },
+        },
+        commands: [{ _tag: "Announce" }],
+      };
+    }
+  }
+};

@@ -1,0 +1,133 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Effect, Either } from "effect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SourceError } from "../src/Source.js";
+import { makeCsvSource, parseCsvCompanies } from "../src/sources/CsvSource.js";
+
+const CSV = `\ufeffCompany Name,Industry,Street Address,City,State,ZIP,Phone,Website,Employees,Locations
+Buffalo General Medical Center,Hospital,100 High St,Buffalo,NY,14203,(716) 859-5600,https://www.bgmc.example,"3,500",2
+"Roswell Park, Inc.",hospital,665 Elm St,Buffalo,New York,14203,716-845-2300,roswell.example,3000,1
+,Hospital,1 Nowhere,Buffalo,NY,,,,,
+Bad State Clinic,Hospital,1 Main,Buffalo,ZZ,14201,,,,
+Bad Employees Hospital,Hospital,1 Main,Buffalo,NY,14201,,,lots,
+Bad Site Hospital,Hospital,1 Main,Buffalo,NY,14201,,localhost,,
+Bad "Quote" Hospital,Hospital,1 Main,Buffalo,NY,14201,,,,
+Austin Hotel,Hotel,1 Congress Ave,Austin,TX,78701,,,,
+Boston Clinic,hospital,1 Main,Boston,MA,2134,,,50,
+Duplicate of BGMC,Hospital,100 High St,Buffalo,NY,14203,,http://bgmc.example/about,,
+Mercy Hospital,,565 Abbott Rd,Buffalo,NY,14220,,,,
+`;
+
+let dir: string;
+let path: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "scout-csv-"));
+  path = join(dir, "companies.csv");
+  await writeFile(path, CSV);
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const query = (over: Partial<{ industry: string; location: string; count: number }> = {}) => ({
+  industry: "hospital",
+  location: "Buffalo, NY",
+  count: 100,
+  seed: "run-1",
+  ...over,
+});
+
+describe("parseCsvCompanies", () => {
+  it("maps aliased headers and skips invalid rows with reasons", () => {
+    const parsed = parseCsvCompanies(CSV, "companies.csv");
+    if (!parsed.ok) throw new Error(parsed.message);
+    const { companies, skipped } = parsed.result;
+    expect(companies.map((c) => c.name)).toEqual([
+      "Buffalo General Medical Center",
+      "Roswell Park, Inc.",
+      "Austin Hotel",
+      "Boston Clinic",
+      "Duplicate of BGMC",
+      "Mercy Hospital",
+    ]);
+    expect(companies[0]).toMatchObject({
+      industry: "Hospital",
+      address: "100 High St",
+      city: "Buffalo",
+      state: "NY",
+      postalCode: "14203",
+      country: "US",
+      phone: "(716) 859-5600",
+      website: "https://www.bgmc.example",
+      employeeCount: 3500,
+      sites: 2,
+      source: "csv",
+      sourceRef: "companies.csv:2",
+      isSample: false,
+    });
+    expect(companies[1]?.state).toBe("NY");
+    expect(companies[3]?.postalCode).toBe("02134");
+    expect(skipped.map((s) => s.line)).toEqual([4, 5, 6, 7, 8]);
+    expect(skipped[0]?.reason).toBe("name is empty");
+    expect(skipped[1]?.reason).toContain('state "ZZ"');
+    expect(skipped[2]?.reason).toContain('employees "lots"');
+    expect(skipped[3]?.reason).toContain('website "localhost"');
+    expect(skipped[4]?.reason).toContain("unreadable CSV");
+  });
+
+  it("refuses a file without a name column", () => {
+    const parsed = parseCsvCompanies("city,state\nBuffalo,NY\n", "x.csv");
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.message).toContain("no company name column");
+  });
+
+  it("an empty file has no companies", () => {
+    const parsed = parseCsvCompanies("", "x.csv");
+    expect(parsed).toEqual({ ok: true, result: { companies: [], skipped: [] } });
+  });
+});
+
+describe("CSV source", () => {
+  it("filters by industry and location, de-duplicates and fills a missing industry", async () => {
+    const found = await Effect.runPromise(makeCsvSource({ path }).search(query()));
+    expect(found.map((c) => c.name)).toEqual([
+      "Buffalo General Medical Center",
+      "Roswell Park, Inc.",
+      "Mercy Hospital",
+    ]);
+    expect(found[2]?.industry).toBe("hospital");
+  });
+
+  it("filters by state alone and caps at count", async () => {
+    const texas = await Effect.runPromise(
+      makeCsvSource({ path }).search(query({ industry: "", location: "Texas" })),
+    );
+    expect(texas.map((c) => c.name)).toEqual(["Austin Hotel"]);
+    const capped = await Effect.runPromise(makeCsvSource({ path }).search(query({ count: 2 })));
+    expect(capped).toHaveLength(2);
+  });
+
+  it("a missing file is a clear, non-retryable SourceError", async () => {
+    const result = await Effect.runPromise(
+      Effect.either(makeCsvSource({ path: join(dir, "nope.csv") }).search(query())),
+    );
+    const error = Either.getLeft(result).pipe((o) => (o._tag === "Some" ? o.value : undefined));
+    expect(error).toBeInstanceOf(SourceError);
+    expect(error).toMatchObject({ source: "csv", retryable: false });
+    expect(error?.message).toContain("CSV file not found");
+    expect(error?.message).toContain("nope.csv");
+  });
+
+  it("refuses a file over the size cap", async () => {
+    const result = await Effect.runPromise(
+      Effect.either(makeCsvSource({ path, maxBytes: 100 }).search(query())),
+    );
+    const error = Either.getLeft(result).pipe((o) => (o._tag === "Some" ? o.value : undefined));
+    expect(error?.message).toContain("larger than the 100-byte limit");
+    expect(error?.retryable).toBe(false);
+  });
+});
