@@ -15,6 +15,7 @@ import { describeError, NatsError, type RoutableError } from "./Errors.js";
 import { Metrics } from "./Metrics.js";
 import { isNotFound, Nats } from "./Nats.js";
 import { OutboxRelay } from "./Outbox.js";
+import { failpoint } from "./Failpoints.js";
 import { type TxContext, transactional } from "./Transactional.js";
 
 /** What a handler knows about the message it is handling. */
@@ -160,7 +161,7 @@ export const runConsumer = <A, I, R>(service: string, spec: ConsumerSpec<A, I, R
     const batchSize = spec.batch?.size ?? 1;
     const maxDeliver = spec.maxDeliver ?? 5;
     const backoff = spec.backoff ?? defaultBackoff;
-    const ackWait = spec.ackWait ?? "60 seconds";
+    const ackWait = spec.ackWait ?? "15 seconds";
     const ackWaitMs = Duration.toMillis(ackWait);
     const capacity = concurrency * batchSize;
     const running = yield* Ref.make(false);
@@ -184,8 +185,12 @@ export const runConsumer = <A, I, R>(service: string, spec: ConsumerSpec<A, I, R
     });
 
     /** Runs `body` in a transaction (SQL and outbox commit together) with the message's context. */
-    const transact = <X, E, R2>(meta: MessageMeta, body: (ctx: HandlerContext) => Effect.Effect<X, E, R2>) =>
-      transactional((ctx) => body({ ...ctx, meta }), meta.envelope).pipe(
+    const transact = <X, E, R2>(
+      meta: MessageMeta,
+      body: (ctx: HandlerContext) => Effect.Effect<X, E, R2>,
+      afterCommit?: Effect.Effect<void>,
+    ) =>
+      transactional((ctx) => body({ ...ctx, meta }), meta.envelope, afterCommit).pipe(
         Effect.provideService(Db, db),
         Effect.provideService(OutboxRelay, relay),
       );
@@ -319,16 +324,22 @@ export const runConsumer = <A, I, R>(service: string, spec: ConsumerSpec<A, I, R
 
     /** Handles decoded messages in one transaction; inbox first, so redeliveries are skipped. */
     const handleDecoded = (items: ReadonlyArray<{ m: JsMsg; message: A; meta: MessageMeta }>) =>
-      transact(items[0]!.meta, (ctx) =>
-        Effect.gen(function* () {
-          const fresh = yield* inboxInsert(
-            ctx.tx,
-            items.map((i) => i.meta),
-          );
-          const todo = items.filter((i) => fresh.has(i.meta.envelope.messageId));
-          if (todo.length > 0) yield* runHandler(todo, ctx);
-          return items.length - todo.length;
-        }),
+      Effect.zipRight(
+        failpoint(`consumer.${durable}.before-handle`),
+        transact(
+          items[0]!.meta,
+          (ctx) =>
+            Effect.gen(function* () {
+              const fresh = yield* inboxInsert(
+                ctx.tx,
+                items.map((i) => i.meta),
+              );
+              const todo = items.filter((i) => fresh.has(i.meta.envelope.messageId));
+              if (todo.length > 0) yield* runHandler(todo, ctx);
+              return items.length - todo.length;
+            }),
+          failpoint(`consumer.${durable}.after-commit`),
+        ),
       );
 
     const handleMessages = (messages: ReadonlyArray<JsMsg>) =>

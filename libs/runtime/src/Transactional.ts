@@ -45,6 +45,7 @@ const makeTxContext = (tx: Tx, pending: Array<Pending>, parent?: Envelope): TxCo
 export const transactional = <X, E, R>(
   body: (ctx: TxContext) => Effect.Effect<X, E, R>,
   parent?: Envelope,
+  afterCommit: Effect.Effect<void> = Effect.void,
 ): Effect.Effect<X, E | DbError, R | Db | OutboxRelay> =>
   Effect.gen(function* () {
     const { sql } = yield* Db;
@@ -57,6 +58,7 @@ export const transactional = <X, E, R>(
         return insertOutbox(tx, pending);
       });
     });
+    yield* afterCommit;
     if (published > 0) yield* relay.wake;
     return result;
   });

@@ -25,6 +25,7 @@ export {
   RetryableError,
   type RoutableError,
 } from "./Errors.js";
+export { failpoint, setFailpoints } from "./Failpoints.js";
 export { Heartbeat, HeartbeatBucket, readHeartbeats, runHeartbeats } from "./Heartbeat.js";
 export {
   type HostOptions,

@@ -1,3 +1,5 @@
 export { waitFor } from "./Conditions.js";
+export { connectJet, type Jet } from "./Jet.js";
 export { adminUrl, createTestDatabase, type TestDatabase } from "./TestDatabase.js";
+export { startTestHost, type TestHost } from "./TestHost.js";
 export { createTestNats, type TestNats } from "./TestNats.js";
