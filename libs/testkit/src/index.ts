@@ -3,3 +3,4 @@ export { connectJet, type Jet } from "./Jet.js";
 export { adminUrl, createTestDatabase, type TestDatabase } from "./TestDatabase.js";
 export { startTestHost, type TestHost } from "./TestHost.js";
 export { createTestNats, type TestNats } from "./TestNats.js";
+export { type ChildService, runLeadflow, spawnLeadflow } from "./ChildService.js";

@@ -1,0 +1,401 @@
+/**
+ * Shared plumbing for the benchmarks: configuration from the environment, a nats-server and
+ * a database per benchmark, JetStream helpers, and a registry of child processes so none is
+ * left behind, whatever happens.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { provisionStreams } from "@leadflow/runtime";
+import { NatsServerProcess } from "@leadflow/runtime/embedded";
+import { adminUrl, createTestDatabase, type TestDatabase } from "@leadflow/testkit";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+} from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { Effect } from "effect";
+import postgres from "postgres";
+
+// ---------------------------------------------------------------------------------------------
+// configuration
+
+const int = (name: string, fallback: number): number => {
+  const raw = process.env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return n;
+};
+
+const list = (name: string, fallback: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const raw = process.env[name]?.trim();
+  if (!raw) return fallback;
+  return raw
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== "");
+};
+
+const quick = process.env.BENCH_QUICK === "1" || process.env.BENCH_QUICK === "true";
+
+export interface BenchConfig {
+  readonly quick: boolean;
+  /** Repetitions of each micro benchmark (medians are printed). */
+  readonly reps: number;
+  /** Messages per repetition in benchmarks 1–3. */
+  readonly messages: number;
+  /** Batch size of the runtime's batch mode and of the raw multi-row inserts. */
+  readonly batchSize: number;
+  /** Async publishes in flight at once. */
+  readonly publishWindow: number;
+  /** Repetitions of the end-to-end benchmark, per mode. */
+  readonly e2eReps: number;
+  /** Runs triggered at once, and companies per run (the contract caps a run at 1000). */
+  readonly e2eRuns: number;
+  readonly e2eCount: number;
+  readonly e2eTimeoutMs: number;
+  readonly e2eModes: ReadonlyArray<"postgres" | "pglite">;
+  /** Which benchmarks to run: raw, runtime, outbox, e2e. */
+  readonly only: ReadonlyArray<string>;
+}
+
+export const loadConfig = (): BenchConfig => {
+  const modes = list("BENCH_E2E_MODES", ["postgres", "pglite"]);
+  for (const m of modes) {
+    if (m !== "postgres" && m !== "pglite") throw new Error(`BENCH_E2E_MODES: unknown mode "${m}"`);
+  }
+  const e2eCount = int("BENCH_E2E_COUNT", 1000);
+  if (e2eCount > 1000) throw new Error("BENCH_E2E_COUNT is capped at 1000 by the run contract");
+  return {
+    quick,
+    reps: int("BENCH_REPS", quick ? 3 : 5),
+    messages: int("BENCH_MESSAGES", quick ? 5_000 : 20_000),
+    batchSize: int("BENCH_BATCH_SIZE", 100),
+    publishWindow: int("BENCH_PUBLISH_WINDOW", 1024),
+    e2eReps: int("BENCH_E2E_REPS", quick ? 1 : 3),
+    e2eRuns: int("BENCH_E2E_RUNS", quick ? 3 : 10),
+    e2eCount,
+    e2eTimeoutMs: int("BENCH_E2E_TIMEOUT_S", 300) * 1000,
+    e2eModes: modes as ReadonlyArray<"postgres" | "pglite">,
+    only: list("BENCH_ONLY", ["raw", "runtime", "outbox", "e2e"]),
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// child processes: every pid we start is killed on exit, even on an error or a signal
+
+const livePids = new Set<number>();
+
+export const trackPid = (pid: number | undefined): void => {
+  if (pid !== undefined) livePids.add(pid);
+};
+
+export const untrackPid = (pid: number | undefined): void => {
+  if (pid !== undefined) livePids.delete(pid);
+};
+
+const killTracked = () => {
+  for (const pid of livePids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  livePids.clear();
+};
+
+let guardsInstalled = false;
+
+/** Kills every tracked child when this process exits, however it exits. */
+export const installExitGuards = (): void => {
+  if (guardsInstalled) return;
+  guardsInstalled = true;
+  process.on("exit", killTracked);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`\nbench: ${signal}, stopping child processes\n`);
+      process.exit(130);
+    });
+  }
+  process.on("uncaughtException", (error) => {
+    process.stderr.write(`bench: uncaught exception: ${error.stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+  process.on("unhandledRejection", (error) => {
+    process.stderr.write(`bench: unhandled rejection: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+};
+
+// ---------------------------------------------------------------------------------------------
+// services
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A nats-server child of its own (JetStream, file store in a temp folder) for `fn`. */
+export const withNatsServer = async <T>(fn: (server: NatsServerProcess) => Promise<T>): Promise<T> => {
+  const dir = await mkdtemp(join(tmpdir(), "leadflow-bench-nats-"));
+  let server: NatsServerProcess | undefined;
+  try {
+    server = await NatsServerProcess.create({ dataDir: dir });
+    trackPid(server.pid);
+    return await fn(server);
+  } finally {
+    const pid = server?.pid;
+    await server?.stop();
+    untrackPid(pid);
+    await rm(dir, { recursive: true, force: true });
+  }
+};
+
+export const benchDbPrefix = "lf_bench";
+
+/** A fresh, migrated database on the local PostgreSQL for `fn`, dropped afterwards. */
+export const withDatabase = async <T>(fn: (db: TestDatabase) => Promise<T>): Promise<T> => {
+  const db = await createTestDatabase(benchDbPrefix);
+  try {
+    return await fn(db);
+  } finally {
+    await db.drop();
+  }
+};
+
+/** Drops databases an earlier bench left behind (its process is gone). */
+export const dropStaleDatabases = async (): Promise<string[]> => {
+  const admin = postgres(adminUrl(), { max: 1, onnotice: () => undefined });
+  const dropped: string[] = [];
+  try {
+    const rows = await admin<{ datname: string }[]>`
+      select datname from pg_database where datname like ${`${benchDbPrefix}\\_%`}`;
+    for (const { datname } of rows) {
+      const pid = Number(datname.split("_")[2]);
+      let alive = false;
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (error) {
+        alive = (error as NodeJS.ErrnoException).code === "EPERM";
+      }
+      if (alive || !/^[a-z0-9_]+$/.test(datname)) continue;
+      await admin.unsafe(`drop database if exists ${datname} with (force)`);
+      dropped.push(datname);
+    }
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+  return dropped;
+};
+
+export interface JsClient {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly close: () => Promise<void>;
+}
+
+/** A plain NATS connection with JetStream clients, and the runtime's three streams provisioned. */
+export const connectJetStream = async (url: string): Promise<JsClient> => {
+  const nc = await connect({ servers: url, name: "leadflow-bench" });
+  const jsm = await jetstreamManager(nc);
+  // the same stream settings the runtime uses (file storage, work queue, 2 min dedupe window)
+  await Effect.runPromise(provisionStreams(jsm));
+  return {
+    nc,
+    js: jetstream(nc),
+    jsm,
+    close: async () => {
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+};
+
+const encoder = new TextEncoder();
+
+/** A small JSON body. */
+export const body = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value));
+
+/**
+ * Publishes `count` messages with at most `window` acks outstanding; resolves with the
+ * elapsed milliseconds once the stream acknowledged every one.
+ */
+export const publishAll = async (
+  js: JetStreamClient,
+  count: number,
+  make: (i: number) => { subject: string; data: Uint8Array; msgID?: string },
+  window: number,
+): Promise<number> => {
+  let inFlight = 0;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const settle = () => {
+    inFlight--;
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    while (inFlight >= window) await new Promise<void>((r) => (wake = r));
+    if (failure) break;
+    const { subject, data, msgID } = make(i);
+    inFlight++;
+    js.publish(subject, data, msgID ? { msgID } : undefined).then(settle, (error) => {
+      failure ??= error;
+      settle();
+    });
+  }
+  while (inFlight > 0) await new Promise<void>((r) => (wake = r));
+  if (failure) throw failure;
+  return performance.now() - started;
+};
+
+/** Adds a durable pull consumer with explicit acks on one subject. */
+export const addConsumer = (
+  jsm: JetStreamManager,
+  stream: string,
+  durable: string,
+  subject: string,
+  maxAckPending = 10_000,
+) =>
+  jsm.consumers.add(stream, {
+    durable_name: durable,
+    filter_subject: subject,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    max_ack_pending: maxAckPending,
+    ack_wait: 60_000_000_000,
+  });
+
+export interface ConsumeOptions {
+  /** `consume({ max_messages })`: how many messages the client keeps requested. */
+  readonly maxMessages: number;
+  /** Messages handed to `work` at once. */
+  readonly batch: number;
+  /** Calls of `work` in flight at once. */
+  readonly concurrency: number;
+  /** The work done before the messages are acked (none: ack at once). */
+  readonly work?: (messages: ReadonlyArray<JsMsg>) => Promise<void>;
+}
+
+/**
+ * Consumes `count` messages with `consumer.consume()` and acks each after `work`; measures from
+ * the first delivery to the last ack flushed to the server (a round trip after the last ack).
+ */
+export const consumeN = async (
+  client: JsClient,
+  stream: string,
+  durable: string,
+  count: number,
+  options: ConsumeOptions,
+): Promise<number> => {
+  const consumer = await client.js.consumers.get(stream, durable);
+  const messages = await consumer.consume({ max_messages: options.maxMessages });
+  let first: number | undefined;
+  let received = 0;
+  let acked = 0;
+  let inFlight = 0;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  let finished!: () => void;
+  const allAcked = new Promise<void>((r) => (finished = r));
+  const signal = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  let pending: JsMsg[] = [];
+  const dispatch = async (batch: JsMsg[]) => {
+    while (inFlight >= options.concurrency) await new Promise<void>((r) => (wake = r));
+    inFlight++;
+    const done = () => {
+      for (const m of batch) m.ack();
+      acked += batch.length;
+      inFlight--;
+      signal();
+      if (acked >= count) finished();
+    };
+    if (!options.work) return done();
+    options.work(batch).then(done, (error) => {
+      failure ??= error;
+      finished();
+    });
+  };
+  for await (const m of messages) {
+    first ??= performance.now();
+    if (!options.work) {
+      // nothing to do but ack: no batching, no bookkeeping
+      m.ack();
+      if (++received >= count) break;
+      continue;
+    }
+    pending.push(m);
+    received++;
+    if (pending.length >= options.batch || received >= count) {
+      const batch = pending;
+      pending = [];
+      await dispatch(batch);
+    }
+    if (received >= count) break;
+  }
+  if (!options.work) finished();
+  await allAcked;
+  await client.nc.flush();
+  const elapsed = performance.now() - first!;
+  messages.stop();
+  if (failure) throw failure;
+  return elapsed;
+};
+
+/** Polls the consumer until nothing is pending or unacknowledged; resolves with that moment. */
+export const waitConsumerDrained = async (
+  jsm: JetStreamManager,
+  stream: string,
+  durable: string,
+  timeoutMs = 120_000,
+): Promise<number> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = await jsm.consumers.info(stream, durable);
+    if (info.num_pending === 0 && info.num_ack_pending === 0) return performance.now();
+    if (Date.now() > deadline) {
+      throw new Error(
+        `consumer ${durable} not drained after ${timeoutMs} ms (pending ${info.num_pending}, ack pending ${info.num_ack_pending})`,
+      );
+    }
+    await sleep(5);
+  }
+};
+
+/** A promise with its resolve, for counters that complete it from a handler. */
+export const deferred = <T = void>() => {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+};
+
+/** Rejects after `ms` with a message naming what did not happen. */
+export const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+};
+
+/** Progress on stderr, so stdout keeps only the report. */
+export const log = (message: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+};
