@@ -20,12 +20,16 @@ export interface DbOptions {
   readonly listen?: boolean;
 }
 
-/** Runs a postgres.js query as an Effect; failures become a retryable `DbError`. */
+/**
+ * Runs a postgres.js query as an Effect; failures become a retryable `DbError`.
+ * A postgres.js query runs once and keeps its result: pass a thunk (`() => sql\`…\``)
+ * when the Effect is kept and run more than once (a probe, a periodic job).
+ */
 export const query = <T extends readonly (object | undefined)[] = Row[]>(
-  q: PendingQuery<T> | Promise<T>,
+  q: PendingQuery<T> | Promise<T> | (() => PendingQuery<T> | Promise<T>),
 ): Effect.Effect<T, DbError> =>
   Effect.tryPromise({
-    try: () => q as Promise<T>,
+    try: () => (typeof q === "function" ? q() : q) as Promise<T>,
     catch: (cause) => new DbError({ message: "database query failed", cause }),
   });
 
@@ -47,7 +51,7 @@ export const makeDb = (options: DbOptions) =>
         // a URL that names no database means the user's default; postgres.js sends it as is
         connection: { application_name: "leadflow" },
       });
-      yield* query(sql`select 1`).pipe(
+      yield* query(() => sql`select 1`).pipe(
         Effect.timeoutFail({
           duration: Duration.seconds(15),
           onTimeout: () => new DbError({ message: "database did not answer within 15 s" }),

@@ -50,7 +50,8 @@ export const describeError = (error: unknown): { tag: string; message: string } 
     const tag = typeof e._tag === "string" ? e._tag : typeof e.name === "string" ? e.name : "Error";
     let message = typeof e.message === "string" && e.message.length > 0 ? e.message : String(error);
     if (e.cause && typeof e.cause === "object" && "message" in e.cause) {
-      message = `${message}: ${String((e.cause as { message: unknown }).message)}`;
+      const inner = String((e.cause as { message: unknown }).message);
+      if (!message.includes(inner)) message = `${message}: ${inner}`;
     }
     return { tag, message: message.replace(/\s+/g, " ").slice(0, 2000) };
   }

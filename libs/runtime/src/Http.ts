@@ -24,7 +24,7 @@ export const makeHealthApp = (extraChecks: ReadonlyArray<ReadinessCheck> = []) =
     const checks: ReadonlyArray<ReadinessCheck> = [
       {
         name: "postgres",
-        check: query(sql`select 1`).pipe(
+        check: query(() => sql`select 1`).pipe(
           Effect.timeout("1 second"),
           Effect.as(true),
           Effect.orElseSucceed(() => false),

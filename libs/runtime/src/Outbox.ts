@@ -146,7 +146,7 @@ export const makeOutboxRelay = (options: RelayOptions = defaultRelayOptions) =>
       }
     });
 
-    const backlog = query(
+    const backlog = query(() =>
       sql<
         { n: number }[]
       >`select count(*)::int as n from outbox where published_at is null and available_at <= now()`,
@@ -155,12 +155,22 @@ export const makeOutboxRelay = (options: RelayOptions = defaultRelayOptions) =>
       Effect.ignore,
     );
 
+    const pollMs = Duration.toMillis(options.pollInterval);
+    /** How long until the next delayed row is due (capped by the poll interval). */
+    const nextDue = query(() =>
+      sql<{ ms: number | null }[]>`
+        select (extract(epoch from (min(available_at) - now())) * 1000)::int as ms
+        from outbox where published_at is null`,
+    ).pipe(
+      Effect.map((rows) => Math.min(pollMs, Math.max(5, rows[0]?.ms ?? pollMs))),
+      Effect.orElseSucceed(() => pollMs),
+    );
+
     const loop = Effect.gen(function* () {
       for (;;) {
-        yield* drain.pipe(
-          Effect.catchAllCause((cause) => Effect.logWarning("outbox relay pass failed", cause)),
-        );
-        yield* Queue.take(signal).pipe(Effect.timeout(options.pollInterval), Effect.ignore);
+        yield* drain.pipe(Effect.catchAllCause((cause) => Effect.logWarning("outbox relay pass failed", cause)));
+        const wait = yield* nextDue;
+        yield* Queue.take(signal).pipe(Effect.timeout(Duration.millis(wait)), Effect.ignore);
       }
     });
 

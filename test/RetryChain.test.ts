@@ -1,0 +1,90 @@
+import { OrchestratorPlugin } from "@leadflow/orchestrator";
+import { ScoutPlugin } from "@leadflow/scout";
+import {
+  connectJet,
+  createTestDatabase,
+  createTestNats,
+  startTestHost,
+  type TestDatabase,
+  type TestNats,
+  waitFor,
+} from "@leadflow/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+let db: TestDatabase;
+let nats: TestNats;
+
+beforeAll(async () => {
+  [db, nats] = await Promise.all([createTestDatabase(), createTestNats()]);
+  Object.assign(process.env, {
+    RUN_MAX_ATTEMPTS: "3",
+    RUN_RETRY_BASE_MS: "100",
+    RUN_SWEEP_INTERVAL_MS: "100",
+    STAGE_DEADLINE_SCOUT_MS: "600",
+  });
+});
+
+afterAll(async () => {
+  await Promise.all([db?.drop(), nats?.stop()]);
+});
+
+const finalRun = (id: string) =>
+  waitFor(
+    async () => {
+      const row = (await db.sql<{ status: string; error: string | null; error_stage: string | null; summary: any }[]>`
+        select status, error, error_stage, summary from runs where id = ${id}`)[0];
+      return row && ["failed", "awaiting_approval", "completed"].includes(row.status) ? row : undefined;
+    },
+    { what: `run ${id} finished`, timeoutMs: 45_000 },
+  );
+
+const tasksOf = async (id: string) =>
+  db.sql<{ attempt: number; status: string; error: string | null; created_at: Date }[]>`
+    select attempt, status, error, created_at from tasks where run_id = ${id} order by attempt`;
+
+describe("the retry chain", () => {
+  it("dispatches a failing stage again with attempt + 1, then fails the run with the stage and the error", async () => {
+    process.env.SCOUT_SOURCES = "csv";
+    process.env.SCOUT_CSV_PATH = "/nonexistent/companies.csv";
+    const host = await startTestHost([OrchestratorPlugin, ScoutPlugin], { databaseUrl: db.url, natsUrl: nats.url });
+    try {
+      const jet = await connectJet(nats.url);
+      await jet.publishRaw("leadflow.cmd.run.start", { industry: "hotel", location: "Reno, NV", count: 5, requestId: "retry-1" });
+      const run = await finalRun("retry-1");
+      expect(run.status).toBe("failed");
+      expect(run.error_stage).toBe("scout");
+      expect(run.error).toContain("/nonexistent/companies.csv");
+      expect(run.error).toContain("after 3 attempts");
+      const tasks = await tasksOf("retry-1");
+      expect(tasks.map((t) => [t.attempt, t.status])).toEqual([[1, "failed"], [2, "failed"], [3, "failed"]]);
+      // each retry waited for the schedule (≥ ~100 ms base, doubling, jittered)
+      expect(tasks[1]!.created_at.getTime()).toBeGreaterThan(tasks[0]!.created_at.getTime());
+      expect(run.summary.status).toBe("failed");
+      expect(run.summary.errors.length).toBeGreaterThanOrEqual(3);
+      const events = await jet.messages("LEADFLOW_EVT", "leadflow.evt.run.retry-1.");
+      expect(events.map((e) => e.subject).at(-1)).toBe("leadflow.evt.run.retry-1.failed");
+      await jet.close();
+    } finally {
+      await host.stop();
+      delete process.env.SCOUT_SOURCES;
+      delete process.env.SCOUT_CSV_PATH;
+    }
+  });
+
+  it("treats a task past its deadline as failed (no scout is running here)", async () => {
+    const host = await startTestHost([OrchestratorPlugin], { databaseUrl: db.url, natsUrl: nats.url });
+    try {
+      const jet = await connectJet(nats.url);
+      await jet.publishRaw("leadflow.cmd.run.start", { industry: "school", location: "Boise, ID", count: 5, requestId: "deadline-1" });
+      const run = await finalRun("deadline-1");
+      expect(run.status).toBe("failed");
+      expect(run.error_stage).toBe("scout");
+      expect(run.error).toContain("deadline passed");
+      const tasks = await tasksOf("deadline-1");
+      expect(tasks.map((t) => [t.attempt, t.status])).toEqual([[1, "timed_out"], [2, "timed_out"], [3, "timed_out"]]);
+      await jet.close();
+    } finally {
+      await host.stop();
+    }
+  });
+});
