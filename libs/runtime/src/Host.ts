@@ -86,7 +86,7 @@ export const startHost = (plugins: ReadonlyArray<AnyPlugin>, options: HostOption
       );
     }
     yield* runHeartbeats(
-      plugins.map((p) => p.name),
+      plugins.length > 0 ? plugins.map((p) => p.name) : [options.name],
       instance,
       options.version ?? "0.1.0",
       options.heartbeatInterval,

@@ -2,6 +2,7 @@ import { contract, DeadLetterInfo, Headers } from "@leadflow/contracts";
 import {
   createTestDatabase,
   createTestNats,
+  runLeadflow,
   type TestDatabase,
   type TestNats,
   waitFor,
@@ -17,6 +18,7 @@ import {
   publish,
   query,
   RetryableError,
+  setFailpoints,
   startHost,
 } from "../src/index.js";
 
@@ -112,14 +114,25 @@ describe("consumer runtime", () => {
     await nc.close();
   });
 
-  it("skips a redelivered message through the inbox", async () => {
-    // the same message id twice, outside JetStream's duplicate window effect: use distinct msgIDs, same envelope id
-    await send(1000, "ok", "same-a");
-    await waitFor(async () => (await db.sql`select 1 from test_items where n = 1000`).length === 1);
-    const before = (await db.sql`select count(*)::int as n from inbox`)[0]!.n;
-    await send(1000, "ok", "same-a"); // JetStream drops it (duplicate window)
-    await new Promise((r) => setTimeout(r, 300));
-    expect((await db.sql`select count(*)::int as n from inbox`)[0]!.n).toBe(before);
+  it("skips a message redelivered after its transaction committed (inbox), applying it once", async () => {
+    // the process "crashes" after the commit and before the ack: JetStream delivers it again
+    setFailpoints("consumer.tester-test-ping.after-commit=die(1)");
+    const jsm = await jetstreamManager(await connect({ servers: nats.url }));
+    const deliveredBefore = (await jsm.consumers.info("LEADFLOW_CMD", "tester-test-ping")).delivered.consumer_seq;
+    try {
+      await send(1000, "ok");
+      await waitFor(() => (deliveries.get(1000)?.length ?? 0) >= 1, { what: "first delivery" });
+      await waitFor(async () => {
+        const info = await jsm.consumers.info("LEADFLOW_CMD", "tester-test-ping");
+        return info.num_ack_pending === 0 && info.num_pending === 0 && info.delivered.consumer_seq === deliveredBefore + 2;
+      }, { what: "redelivered and acked" });
+      expect((await db.sql`select count(*)::int as n from test_items where n = 1000`)[0]!.n).toBe(1);
+      // the handler ran once: the second delivery was skipped before it
+      expect(deliveries.get(1000)).toHaveLength(1);
+      expect((await db.sql`select count(*)::int as n from outbox where payload = '{"n":1000}'`)[0]!.n).toBe(1);
+    } finally {
+      setFailpoints("");
+    }
   });
 
   it("retries a failing handler exactly max_deliver times on the backoff schedule, then dead-letters it once", async () => {
@@ -168,5 +181,29 @@ describe("consumer runtime", () => {
     const rows = await db.sql`select count(*)::int as n from test_items where n = 3000`;
     expect(rows[0]!.n).toBe(0);
     await nc.close();
+  });
+});
+
+describe("leadflow dlq", () => {
+  it("lists the dead letter of the always-failing handler and replays it to its subject", async () => {
+    const env = { NATS_URL: nats.url, DATABASE_URL: db.url };
+    const listed = await runLeadflow(["dlq", "list", "--json"], env);
+    expect(listed.code, listed.output).toBe(0);
+    const letters = JSON.parse(listed.output.trim().split("\n").at(-1)!) as Array<{ seq: number; consumer: string; error: { message: string }; deliveries: number }>;
+    const failing = letters.find((l) => l.error.message.includes("always fails 2000"))!;
+    expect(failing).toMatchObject({ consumer: "tester-test-ping", deliveries: 4 });
+
+    const human = await runLeadflow(["dlq", "list"], env);
+    expect(human.output).toContain("always fails 2000");
+
+    const before = deliveries.get(2000)!.length;
+    const replayed = await runLeadflow(["dlq", "replay", String(failing.seq)], env);
+    expect(replayed.code, replayed.output).toBe(0);
+    expect(replayed.output).toContain("replayed to leadflow.cmd.test.ping");
+    // the replayed message is handled again (and, still failing, dead-lettered again)
+    await waitFor(() => deliveries.get(2000)!.length === before + 4, { what: "replayed deliveries" });
+    const after = JSON.parse((await runLeadflow(["dlq", "list", "--json"], env)).output.trim().split("\n").at(-1)!) as Array<{ seq: number; error: { message: string } }>;
+    expect(after.filter((l) => l.error.message.includes("always fails 2000"))).toHaveLength(1);
+    expect(after.some((l) => l.seq === failing.seq)).toBe(false);
   });
 });
