@@ -18,8 +18,8 @@ export const resolveConnections = Effect.gen(function* () {
   const env = process.env;
   const stack = yield* readStackFile(defaultDataDir()).pipe(Effect.orElseSucceed(() => Option.none()));
   const fromStack = Option.getOrUndefined(stack);
-  const databaseUrl = env.DATABASE_URL ?? fromStack?.databaseUrl;
-  const natsUrl = env.NATS_URL ?? fromStack?.natsUrl;
+  const databaseUrl = env.DATABASE_URL || fromStack?.databaseUrl;
+  const natsUrl = env.NATS_URL || fromStack?.natsUrl;
   if (!databaseUrl || !natsUrl) {
     return yield* new NoStackError({
       message:
