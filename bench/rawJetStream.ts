@@ -4,7 +4,16 @@
  * consume + ack with a durable pull consumer (`consumer.consume()`), @nats-io/jetstream only.
  */
 import { Streams } from "@leadflow/contracts";
-import { addConsumer, type BenchConfig, body, connectJetStream, consumeN, log, publishAll, withNatsServer } from "./infra.js";
+import {
+  addConsumer,
+  type BenchConfig,
+  body,
+  connectJetStream,
+  consumeN,
+  log,
+  publishAll,
+  withNatsServer,
+} from "./infra.js";
 import { type Figure, rate, ratioOf, type Summary, summarize } from "./stats.js";
 
 export interface RawJetStreamResult {

@@ -14,7 +14,10 @@ const env = () => ({ LEADFLOW_DATA_DIR: dataDir, DATABASE_URL: "", NATS_URL: "" 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "leadflow-embedded-"));
   dev = spawnLeadflow(["dev", "--port", "0"], env());
-  await waitFor(() => existsSync(join(dataDir, "stack.json")), { what: "dev stack up", timeoutMs: 60_000 }).catch((e) => {
+  await waitFor(() => existsSync(join(dataDir, "stack.json")), {
+    what: "dev stack up",
+    timeoutMs: 60_000,
+  }).catch((e) => {
     throw new Error(`${e.message}\n${dev.output()}`);
   });
 });
@@ -28,7 +31,18 @@ afterAll(async () => {
 
 it("runs 50 hospitals in Buffalo to 50 scored leads and a pending leads approval, on embedded defaults", async () => {
   const run = await runLeadflow(
-    ["run", "--industry", "hospital", "--location", "Buffalo, NY", "--count", "50", "--request-id", "embedded-1", "--wait"],
+    [
+      "run",
+      "--industry",
+      "hospital",
+      "--location",
+      "Buffalo, NY",
+      "--count",
+      "50",
+      "--request-id",
+      "embedded-1",
+      "--wait",
+    ],
     env(),
   );
   expect(run.code, run.output).toBe(0);
@@ -42,7 +56,9 @@ it("runs 50 hospitals in Buffalo to 50 scored leads and a pending leads approval
   expect(body.summary.companies.found).toBe(50);
   const { high, medium, low } = body.summary.leads;
   expect(high + medium + low).toBe(50);
-  expect(body.summary.approvals).toEqual([expect.objectContaining({ type: "leads", status: "pending", items: 50 })]);
+  expect(body.summary.approvals).toEqual([
+    expect.objectContaining({ type: "leads", status: "pending", items: 50 }),
+  ]);
   expect(body.summary.companies.sampleData).toBe(true);
 
   const migrate = await runLeadflow(["migrate"], env());

@@ -43,17 +43,26 @@ const analyst = (failpoints = "") => {
 };
 
 const scored = async () =>
-  (await db.sql<{ n: number; d: number }[]>`
-    select count(*)::int as n, count(distinct company_id)::int as d from lead_scores where run_id = 'kill-1'`)[0]!;
+  (
+    await db.sql<{ n: number; d: number }[]>`
+    select count(*)::int as n, count(distinct company_id)::int as d from lead_scores where run_id = 'kill-1'`
+  )[0]!;
 
 it.sequential("SIGKILL of the analyst mid-run: a restarted analyst finishes with exactly 500 scored companies", async () => {
   // slow each analyst transaction down so the kill lands mid-run
   const first = analyst("consumer.analyst-analyst-score.before-handle=sleep(400)");
   const jet = await connectJet(nats.url);
-  await jet.publishRaw("leadflow.cmd.run.start", { industry: "warehouse", location: "Columbus, OH", count: 500, requestId: "kill-1" });
-  await waitFor(async () => (await scored()).n >= 50, { what: "some scores", timeoutMs: 60_000 }).catch((e) => {
-    throw new Error(`${e.message}\n${first.output()}`);
+  await jet.publishRaw("leadflow.cmd.run.start", {
+    industry: "warehouse",
+    location: "Columbus, OH",
+    count: 500,
+    requestId: "kill-1",
   });
+  await waitFor(async () => (await scored()).n >= 50, { what: "some scores", timeoutMs: 60_000 }).catch(
+    (e) => {
+      throw new Error(`${e.message}\n${first.output()}`);
+    },
+  );
   await first.kill("SIGKILL");
   const atKill = await scored();
   expect(atKill.n).toBeLessThan(500);

@@ -44,7 +44,12 @@ it("a crash after the analyst's commit and before its publish: the outbox relay 
   const first = dev("consumer.analyst-analyst-score.after-commit=exit");
   await waitFor(() => existsSync(join(dataDir, "stack.json")), { what: "dev stack up" });
   const jet = await connectJet(nats.url);
-  await jet.publishRaw("leadflow.cmd.run.start", { industry: "hospital", location: "Buffalo, NY", count: 30, requestId: "crash-1" });
+  await jet.publishRaw("leadflow.cmd.run.start", {
+    industry: "hospital",
+    location: "Buffalo, NY",
+    count: 30,
+    requestId: "crash-1",
+  });
   expect(await first.exited, first.output()).toBe(137);
 
   // committed: the scores and the completion event in the outbox; not published, not acked
@@ -62,14 +67,21 @@ it("a crash after the analyst's commit and before its publish: the outbox relay 
     { what: "run at the approval gate", timeoutMs: 60_000 },
   );
   expect(run.status, second.output()).toBe("awaiting_approval");
-  await waitFor(async () => (await db.sql`select count(*)::int as n from outbox where published_at is null`)[0]!.n === 0, {
-    what: "outbox drained",
-  });
+  await waitFor(
+    async () => (await db.sql`select count(*)::int as n from outbox where published_at is null`)[0]!.n === 0,
+    {
+      what: "outbox drained",
+    },
+  );
   const completions = await jet.messages("LEADFLOW_EVT", "leadflow.evt.analyst.completed");
   expect(completions).toHaveLength(1);
   // one analyst attempt, one set of scores: the redelivered command was skipped by the inbox
   expect((await db.sql`select count(*)::int as n from lead_scores where run_id = 'crash-1'`)[0]!.n).toBe(30);
-  expect((await db.sql`select max(attempt)::int as a from tasks where run_id = 'crash-1' and agent = 'analyst'`)[0]!.a).toBe(1);
+  expect(
+    (
+      await db.sql`select max(attempt)::int as a from tasks where run_id = 'crash-1' and agent = 'analyst'`
+    )[0]!.a,
+  ).toBe(1);
   await jet.close();
   await second.kill("SIGTERM");
 });

@@ -22,7 +22,10 @@ beforeAll(async () => {
   [db, nats] = await Promise.all([createTestDatabase(), createTestNats()]);
   process.env.RUN_CHUNK_SIZE = "20";
   setFailpoints("consumer.analyst-analyst-score.before-handle=sleep(250)");
-  host = await startTestHost([OrchestratorPlugin, ScoutPlugin, AnalystPlugin], { databaseUrl: db.url, natsUrl: nats.url });
+  host = await startTestHost([OrchestratorPlugin, ScoutPlugin, AnalystPlugin], {
+    databaseUrl: db.url,
+    natsUrl: nats.url,
+  });
 });
 
 afterAll(async () => {
@@ -33,7 +36,12 @@ afterAll(async () => {
 
 it("a nats-server restart during a run: the services reconnect and the run gets past analysis", async () => {
   let jet = await connectJet(nats.url);
-  await jet.publishRaw("leadflow.cmd.run.start", { industry: "grocery", location: "Tampa, FL", count: 200, requestId: "restart-1" });
+  await jet.publishRaw("leadflow.cmd.run.start", {
+    industry: "grocery",
+    location: "Tampa, FL",
+    count: 200,
+    requestId: "restart-1",
+  });
   await jet.close();
   await waitFor(async () => (await db.sql`select 1 from lead_scores where run_id = 'restart-1'`).length > 0, {
     what: "analysis under way",
@@ -49,11 +57,16 @@ it("a nats-server restart during a run: the services reconnect and the run gets 
     { what: "run at the approval gate", timeoutMs: 90_000 },
   );
   expect(run.status).toBe("awaiting_approval");
-  const scored = await db.sql`select count(*)::int as n, count(distinct company_id)::int as d from lead_scores where run_id = 'restart-1'`;
+  const scored =
+    await db.sql`select count(*)::int as n, count(distinct company_id)::int as d from lead_scores where run_id = 'restart-1'`;
   expect(scored[0]).toEqual({ n: 200, d: 200 });
   jet = await connectJet(nats.url);
-  await waitFor(async () => (await jet.messages("LEADFLOW_EVT", "leadflow.evt.run.restart-1.awaiting_approval")).length === 1, {
-    what: "the gate's run event",
-  });
+  await waitFor(
+    async () =>
+      (await jet.messages("LEADFLOW_EVT", "leadflow.evt.run.restart-1.awaiting_approval")).length === 1,
+    {
+      what: "the gate's run event",
+    },
+  );
   await jet.close();
 });

@@ -31,8 +31,10 @@ afterAll(async () => {
 const finalRun = (id: string) =>
   waitFor(
     async () => {
-      const row = (await db.sql<{ status: string; error: string | null; error_stage: string | null; summary: any }[]>`
-        select status, error, error_stage, summary from runs where id = ${id}`)[0];
+      const row = (
+        await db.sql<{ status: string; error: string | null; error_stage: string | null; summary: any }[]>`
+        select status, error, error_stage, summary from runs where id = ${id}`
+      )[0];
       return row && ["failed", "awaiting_approval", "completed"].includes(row.status) ? row : undefined;
     },
     { what: `run ${id} finished`, timeoutMs: 45_000 },
@@ -46,17 +48,29 @@ describe("the retry chain", () => {
   it("dispatches a failing stage again with attempt + 1, then fails the run with the stage and the error", async () => {
     process.env.SCOUT_SOURCES = "csv";
     process.env.SCOUT_CSV_PATH = "/nonexistent/companies.csv";
-    const host = await startTestHost([OrchestratorPlugin, ScoutPlugin], { databaseUrl: db.url, natsUrl: nats.url });
+    const host = await startTestHost([OrchestratorPlugin, ScoutPlugin], {
+      databaseUrl: db.url,
+      natsUrl: nats.url,
+    });
     try {
       const jet = await connectJet(nats.url);
-      await jet.publishRaw("leadflow.cmd.run.start", { industry: "hotel", location: "Reno, NV", count: 5, requestId: "retry-1" });
+      await jet.publishRaw("leadflow.cmd.run.start", {
+        industry: "hotel",
+        location: "Reno, NV",
+        count: 5,
+        requestId: "retry-1",
+      });
       const run = await finalRun("retry-1");
       expect(run.status).toBe("failed");
       expect(run.error_stage).toBe("scout");
       expect(run.error).toContain("/nonexistent/companies.csv");
       expect(run.error).toContain("after 3 attempts");
       const tasks = await tasksOf("retry-1");
-      expect(tasks.map((t) => [t.attempt, t.status])).toEqual([[1, "failed"], [2, "failed"], [3, "failed"]]);
+      expect(tasks.map((t) => [t.attempt, t.status])).toEqual([
+        [1, "failed"],
+        [2, "failed"],
+        [3, "failed"],
+      ]);
       // each retry waited for the schedule (≥ ~100 ms base, doubling, jittered)
       expect(tasks[1]!.created_at.getTime()).toBeGreaterThan(tasks[0]!.created_at.getTime());
       expect(run.summary.status).toBe("failed");
@@ -75,13 +89,22 @@ describe("the retry chain", () => {
     const host = await startTestHost([OrchestratorPlugin], { databaseUrl: db.url, natsUrl: nats.url });
     try {
       const jet = await connectJet(nats.url);
-      await jet.publishRaw("leadflow.cmd.run.start", { industry: "school", location: "Boise, ID", count: 5, requestId: "deadline-1" });
+      await jet.publishRaw("leadflow.cmd.run.start", {
+        industry: "school",
+        location: "Boise, ID",
+        count: 5,
+        requestId: "deadline-1",
+      });
       const run = await finalRun("deadline-1");
       expect(run.status).toBe("failed");
       expect(run.error_stage).toBe("scout");
       expect(run.error).toContain("deadline passed");
       const tasks = await tasksOf("deadline-1");
-      expect(tasks.map((t) => [t.attempt, t.status])).toEqual([[1, "timed_out"], [2, "timed_out"], [3, "timed_out"]]);
+      expect(tasks.map((t) => [t.attempt, t.status])).toEqual([
+        [1, "timed_out"],
+        [2, "timed_out"],
+        [3, "timed_out"],
+      ]);
       await jet.close();
     } finally {
       await host.stop();

@@ -23,7 +23,10 @@ let jet: Jet;
 
 beforeAll(async () => {
   [db, nats] = await Promise.all([createTestDatabase(), createTestNats()]);
-  host = await startTestHost([OrchestratorPlugin, ScoutPlugin, AnalystPlugin], { databaseUrl: db.url, natsUrl: nats.url });
+  host = await startTestHost([OrchestratorPlugin, ScoutPlugin, AnalystPlugin], {
+    databaseUrl: db.url,
+    natsUrl: nats.url,
+  });
   jet = await connectJet(nats.url);
 });
 
@@ -34,33 +37,53 @@ afterAll(async () => {
 });
 
 const runRow = async (id: string) =>
-  (await db.sql<{ status: string; summary: Record<string, any> }[]>`select status, summary from runs where id = ${id}`)[0];
+  (
+    await db.sql<
+      { status: string; summary: Record<string, any> }[]
+    >`select status, summary from runs where id = ${id}`
+  )[0];
 
 const waitForGate = (id: string) =>
-  waitFor(async () => {
-    const row = await runRow(id);
-    return row && ["awaiting_approval", "failed", "completed"].includes(row.status) ? row : undefined;
-  }, { what: `run ${id} at a gate`, timeoutMs: 45_000 });
+  waitFor(
+    async () => {
+      const row = await runRow(id);
+      return row && ["awaiting_approval", "failed", "completed"].includes(row.status) ? row : undefined;
+    },
+    { what: `run ${id} at a gate`, timeoutMs: 45_000 },
+  );
 
 describe("triggering a run over NATS", () => {
   it("scouts and scores every company, then asks for lead approval", async () => {
-    await jet.publishRaw("leadflow.cmd.run.start", { industry: "hospital", location: "Buffalo, NY", count: 50, requestId: "good-1" });
+    await jet.publishRaw("leadflow.cmd.run.start", {
+      industry: "hospital",
+      location: "Buffalo, NY",
+      count: 50,
+      requestId: "good-1",
+    });
     const row = await waitForGate("good-1");
     expect(row.status).toBe("awaiting_approval");
     expect(row.summary.companies.found).toBe(50);
     expect(row.summary.leads.scored).toBe(50);
-    const scores = await db.sql`select count(*)::int as n, count(distinct company_id)::int as d from lead_scores where run_id = 'good-1'`;
+    const scores =
+      await db.sql`select count(*)::int as n, count(distinct company_id)::int as d from lead_scores where run_id = 'good-1'`;
     expect(scores[0]).toEqual({ n: 50, d: 50 });
-    const approvals = await db.sql`select approval_type, status, cardinality(item_ids) as items from human_approval_requests where run_id = 'good-1'`;
+    const approvals =
+      await db.sql`select approval_type, status, cardinality(item_ids) as items from human_approval_requests where run_id = 'good-1'`;
     expect(approvals).toEqual([{ approval_type: "leads", status: "pending", items: 50 }]);
     const statuses = await db.sql`select status, count(*)::int as n from companies group by status`;
     expect(statuses).toEqual([{ status: "scored", n: 50 }]);
     // task log: one scout and one analyst task, completed, with durations
-    const tasks = await db.sql`select agent, status, attempt, duration_ms from tasks where run_id = 'good-1' order by created_at`;
-    expect(tasks.map((t) => [t.agent, t.status, t.attempt])).toEqual([["scout", "completed", 1], ["analyst", "completed", 1]]);
+    const tasks =
+      await db.sql`select agent, status, attempt, duration_ms from tasks where run_id = 'good-1' order by created_at`;
+    expect(tasks.map((t) => [t.agent, t.status, t.attempt])).toEqual([
+      ["scout", "completed", 1],
+      ["analyst", "completed", 1],
+    ]);
     expect(tasks.every((t) => typeof t.duration_ms === "number")).toBe(true);
     // run events, through the outbox
-    await waitFor(async () => (await jet.messages("LEADFLOW_EVT", "leadflow.evt.run.good-1.")).length === 3, { what: "run events" });
+    await waitFor(async () => (await jet.messages("LEADFLOW_EVT", "leadflow.evt.run.good-1.")).length === 3, {
+      what: "run events",
+    });
     const events = await jet.messages("LEADFLOW_EVT", "leadflow.evt.run.good-1.");
     expect(events.map((e) => e.subject)).toEqual([
       "leadflow.evt.run.good-1.scouting",
@@ -79,9 +102,13 @@ describe("triggering a run over NATS", () => {
     await jet.publishRaw("leadflow.cmd.run.start", body, "a");
     await jet.publishRaw("leadflow.cmd.run.start", body, "b");
     await waitForGate("twice-1");
-    await waitFor(async () => (await jet.jsm.streams.info("LEADFLOW_CMD")).state.messages === 0, { what: "both handled" });
+    await waitFor(async () => (await jet.jsm.streams.info("LEADFLOW_CMD")).state.messages === 0, {
+      what: "both handled",
+    });
     expect((await db.sql`select count(*)::int as n from runs where id = 'twice-1'`)[0]!.n).toBe(1);
-    expect((await db.sql`select count(*)::int as n from tasks where run_id = 'twice-1' and agent = 'scout'`)[0]!.n).toBe(1);
+    expect(
+      (await db.sql`select count(*)::int as n from tasks where run_id = 'twice-1' and agent = 'scout'`)[0]!.n,
+    ).toBe(1);
   });
 
   const bad: Array<[string, Uint8Array | string | object]> = [
@@ -96,11 +123,20 @@ describe("triggering a run over NATS", () => {
     ["count 2.5", { industry: "hospital", location: "Buffalo, NY", count: 2.5 }],
     ['count "10"', { industry: "hospital", location: "Buffalo, NY", count: "10" }],
     ["a missing count", { industry: "hospital", location: "Buffalo, NY" }],
-    ["a requestId with bad characters", { industry: "hospital", location: "Buffalo, NY", count: 5, requestId: "no spaces/or;slashes" }],
-    ["a requestId of 65 characters", { industry: "hospital", location: "Buffalo, NY", count: 5, requestId: "a".repeat(65) }],
+    [
+      "a requestId with bad characters",
+      { industry: "hospital", location: "Buffalo, NY", count: 5, requestId: "no spaces/or;slashes" },
+    ],
+    [
+      "a requestId of 65 characters",
+      { industry: "hospital", location: "Buffalo, NY", count: 5, requestId: "a".repeat(65) },
+    ],
     ["an unknown field", { industry: "hospital", location: "Buffalo, NY", count: 5, priority: "high" }],
     ["a control character", { industry: "hospital\r\nBcc: x@y", location: "Buffalo, NY", count: 5 }],
-    ["a 2 MB body", { industry: "hospital", location: "Buffalo, NY", count: 5, padding: "x".repeat(2 * 1024 * 1024) }],
+    [
+      "a 2 MB body",
+      { industry: "hospital", location: "Buffalo, NY", count: 5, padding: "x".repeat(2 * 1024 * 1024) },
+    ],
     ["invalid UTF-8", new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])],
   ];
 
@@ -108,12 +144,18 @@ describe("triggering a run over NATS", () => {
     const runsBefore = (await db.sql`select count(*)::int as n from runs`)[0]!.n;
     const dlqBefore = (await jet.jsm.streams.info("LEADFLOW_DLQ")).state.messages;
     for (const [, body] of bad) await jet.publishRaw("leadflow.cmd.run.start", body);
-    await waitFor(async () => (await jet.messages("LEADFLOW_EVT", "leadflow.evt.run.rejected")).length === bad.length, {
-      what: `${bad.length} rejected events`,
-    });
-    await waitFor(async () => (await jet.jsm.streams.info("LEADFLOW_DLQ")).state.messages === dlqBefore + bad.length, {
-      what: "dead letters",
-    });
+    await waitFor(
+      async () => (await jet.messages("LEADFLOW_EVT", "leadflow.evt.run.rejected")).length === bad.length,
+      {
+        what: `${bad.length} rejected events`,
+      },
+    );
+    await waitFor(
+      async () => (await jet.jsm.streams.info("LEADFLOW_DLQ")).state.messages === dlqBefore + bad.length,
+      {
+        what: "dead letters",
+      },
+    );
     expect((await db.sql`select count(*)::int as n from runs`)[0]!.n).toBe(runsBefore);
     const rejected = await jet.messages("LEADFLOW_EVT", "leadflow.evt.run.rejected");
     for (const r of rejected) expect((r.data as any).reasons.length).toBeGreaterThan(0);
@@ -125,10 +167,17 @@ describe("triggering a run over NATS", () => {
     expect(reasons).toContain("requestId must be");
     expect(reasons).toContain("control characters");
     const letters = await jet.messages("LEADFLOW_DLQ", "leadflow.dlq.orchestrator-run-start");
-    const info = Schema.decodeUnknownSync(Schema.parseJson(DeadLetterInfo))(letters[0]!.headers[Headers.deadLetter]);
+    const info = Schema.decodeUnknownSync(Schema.parseJson(DeadLetterInfo))(
+      letters[0]!.headers[Headers.deadLetter],
+    );
     expect(info.reason).toBe("undecodable");
     // and a good request afterwards still runs
-    await jet.publishRaw("leadflow.cmd.run.start", { industry: "school", location: "Denver, CO", count: 3, requestId: "after-bad" });
+    await jet.publishRaw("leadflow.cmd.run.start", {
+      industry: "school",
+      location: "Denver, CO",
+      count: 3,
+      requestId: "after-bad",
+    });
     expect((await waitForGate("after-bad")).status).toBe("awaiting_approval");
   });
 });

@@ -30,8 +30,20 @@ it("two services migrating at the same moment: one applies, the other waits and 
       select table_name from information_schema.tables where table_schema = 'public' order by table_name`;
     expect(tables.map((t) => t.table_name)).toEqual(
       expect.arrayContaining([
-        "runs", "tasks", "companies", "run_companies", "company_features", "lead_scores", "contacts",
-        "human_approval_requests", "email_drafts", "outreach_events", "suppressions", "outbox", "inbox", "provider_cache",
+        "runs",
+        "tasks",
+        "companies",
+        "run_companies",
+        "company_features",
+        "lead_scores",
+        "contacts",
+        "human_approval_requests",
+        "email_drafts",
+        "outreach_events",
+        "suppressions",
+        "outbox",
+        "inbox",
+        "provider_cache",
       ]),
     );
   } finally {

@@ -1,21 +1,13 @@
 import { type Contract, DeadLetterInfo, deadLetterSubject, Headers, Streams } from "@leadflow/contracts";
 import { AckPolicy, DeliverPolicy, type Consumer as JsConsumer, type JsMsg } from "@nats-io/jetstream";
 import { Cause, Chunk, Duration, Effect, Either, Fiber, Queue, Ref, Schedule, Schema, Stream } from "effect";
-import {
-  decode,
-  type EncodedMessage,
-  type Envelope,
-  type EnvelopeOptions,
-  readEnvelope,
-  toEncoded,
-  toNatsHeaders,
-} from "./Codec.js";
+import { decode, type Envelope, readEnvelope, toNatsHeaders } from "./Codec.js";
 import { Db, query, type Tx } from "./Db.js";
 import { describeError, NatsError, type RoutableError } from "./Errors.js";
+import { failpoint } from "./Failpoints.js";
 import { Metrics } from "./Metrics.js";
 import { isNotFound, Nats } from "./Nats.js";
 import { OutboxRelay } from "./Outbox.js";
-import { failpoint } from "./Failpoints.js";
 import { type TxContext, transactional } from "./Transactional.js";
 
 /** What a handler knows about the message it is handling. */

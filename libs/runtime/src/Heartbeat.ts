@@ -84,7 +84,7 @@ export const readHeartbeats = Effect.gen(function* () {
   const beats: Heartbeat[] = [];
   for (const key of keys) {
     const entry = yield* Effect.tryPromise(() => kv.get(key)).pipe(Effect.orElseSucceed(() => null));
-    if (!entry || entry.operation !== "PUT") continue;
+    if (entry?.operation !== "PUT") continue;
     const decoded = Schema.decodeUnknownOption(Schema.parseJson(Heartbeat))(entry.string());
     if (decoded._tag === "Some") beats.push(decoded.value);
   }

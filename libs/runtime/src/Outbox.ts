@@ -146,10 +146,11 @@ export const makeOutboxRelay = (options: RelayOptions = defaultRelayOptions) =>
       }
     });
 
-    const backlog = query(() =>
-      sql<
-        { n: number }[]
-      >`select count(*)::int as n from outbox where published_at is null and available_at <= now()`,
+    const backlog = query(
+      () =>
+        sql<
+          { n: number }[]
+        >`select count(*)::int as n from outbox where published_at is null and available_at <= now()`,
     ).pipe(
       Effect.tap((rows) => Effect.sync(() => metrics.outboxBacklog.set(rows[0]?.n ?? 0))),
       Effect.ignore,
@@ -157,8 +158,9 @@ export const makeOutboxRelay = (options: RelayOptions = defaultRelayOptions) =>
 
     const pollMs = Duration.toMillis(options.pollInterval);
     /** How long until the next delayed row is due (capped by the poll interval). */
-    const nextDue = query(() =>
-      sql<{ ms: number | null }[]>`
+    const nextDue = query(
+      () =>
+        sql<{ ms: number | null }[]>`
         select (extract(epoch from (min(available_at) - now())) * 1000)::int as ms
         from outbox where published_at is null`,
     ).pipe(
@@ -168,7 +170,9 @@ export const makeOutboxRelay = (options: RelayOptions = defaultRelayOptions) =>
 
     const loop = Effect.gen(function* () {
       for (;;) {
-        yield* drain.pipe(Effect.catchAllCause((cause) => Effect.logWarning("outbox relay pass failed", cause)));
+        yield* drain.pipe(
+          Effect.catchAllCause((cause) => Effect.logWarning("outbox relay pass failed", cause)),
+        );
         const wait = yield* nextDue;
         yield* Queue.take(signal).pipe(Effect.timeout(Duration.millis(wait)), Effect.ignore);
       }

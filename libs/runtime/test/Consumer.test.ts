@@ -39,6 +39,16 @@ const Pong = contract({
   messageId: (m) => `pong:${m.n}`,
 });
 
+const Item = contract({
+  name: "test-item",
+  stream: "cmd",
+  filter: "leadflow.cmd.test.item",
+  subject: () => "leadflow.cmd.test.item",
+  schema: Schema.Struct({ n: Schema.Int }),
+  messageId: (m) => `item:${m.n}`,
+});
+const batchSizes: number[] = [];
+
 let db: TestDatabase;
 let nats: TestNats;
 let scope: Scope.CloseableScope;
@@ -47,9 +57,28 @@ const deliveries = new Map<number, number[]>();
 beforeAll(async () => {
   [db, nats] = await Promise.all([createTestDatabase(), createTestNats()]);
   await db.sql`create table test_items (n int primary key)`;
+  await db.sql`create table test_batch (n int primary key)`;
   const plugin = definePlugin({
     name: "tester",
     consumers: [
+      {
+        contract: Item,
+        concurrency: 2,
+        maxDeliver: 2,
+        backoff: ["50 millis"],
+        batch: {
+          size: 50,
+          handle: (items, ctx) =>
+            Effect.gen(function* () {
+              batchSizes.push(items.length);
+              // n = 13 is poison: it fails its whole batch, and must fail alone
+              if (items.some((i) => i.message.n === 13))
+                return yield* new PermanentError({ message: "13 is poison" });
+              yield* query(ctx.tx`insert into test_batch ${ctx.tx(items.map((i) => ({ n: i.message.n })))}`);
+              for (const i of items) ctx.publish(Pong, { n: 100_000 + i.message.n });
+            }),
+        },
+      },
       {
         contract: Ping,
         concurrency: 4,
@@ -118,18 +147,28 @@ describe("consumer runtime", () => {
     // the process "crashes" after the commit and before the ack: JetStream delivers it again
     setFailpoints("consumer.tester-test-ping.after-commit=die(1)");
     const jsm = await jetstreamManager(await connect({ servers: nats.url }));
-    const deliveredBefore = (await jsm.consumers.info("LEADFLOW_CMD", "tester-test-ping")).delivered.consumer_seq;
+    const deliveredBefore = (await jsm.consumers.info("LEADFLOW_CMD", "tester-test-ping")).delivered
+      .consumer_seq;
     try {
       await send(1000, "ok");
       await waitFor(() => (deliveries.get(1000)?.length ?? 0) >= 1, { what: "first delivery" });
-      await waitFor(async () => {
-        const info = await jsm.consumers.info("LEADFLOW_CMD", "tester-test-ping");
-        return info.num_ack_pending === 0 && info.num_pending === 0 && info.delivered.consumer_seq === deliveredBefore + 2;
-      }, { what: "redelivered and acked" });
+      await waitFor(
+        async () => {
+          const info = await jsm.consumers.info("LEADFLOW_CMD", "tester-test-ping");
+          return (
+            info.num_ack_pending === 0 &&
+            info.num_pending === 0 &&
+            info.delivered.consumer_seq === deliveredBefore + 2
+          );
+        },
+        { what: "redelivered and acked" },
+      );
       expect((await db.sql`select count(*)::int as n from test_items where n = 1000`)[0]!.n).toBe(1);
       // the handler ran once: the second delivery was skipped before it
       expect(deliveries.get(1000)).toHaveLength(1);
-      expect((await db.sql`select count(*)::int as n from outbox where payload = '{"n":1000}'`)[0]!.n).toBe(1);
+      expect((await db.sql`select count(*)::int as n from outbox where payload = '{"n":1000}'`)[0]!.n).toBe(
+        1,
+      );
     } finally {
       setFailpoints("");
     }
@@ -184,12 +223,55 @@ describe("consumer runtime", () => {
   });
 });
 
+describe("batch mode", () => {
+  it("handles many messages per transaction, and a poison message fails alone", async () => {
+    const nc = await connect({ servers: nats.url });
+    const { jetstream } = await import("@nats-io/jetstream");
+    const js = jetstream(nc);
+    await Promise.all(
+      Array.from({ length: 400 }, (_, n) =>
+        js.publish("leadflow.cmd.test.item", new TextEncoder().encode(JSON.stringify({ n }))),
+      ),
+    );
+    await waitFor(async () => (await db.sql`select count(*)::int as n from test_batch`)[0]!.n === 399, {
+      what: "399 rows",
+    });
+    expect(Math.max(...batchSizes)).toBeGreaterThan(1);
+    expect((await db.sql`select count(*)::int as n from test_batch where n = 13`)[0]!.n).toBe(0);
+    const jsm = await jetstreamManager(nc);
+    await waitFor(
+      async () => {
+        const letters = await jsm.streams
+          .getMessage("LEADFLOW_DLQ", { last_by_subj: "leadflow.dlq.tester-test-item" })
+          .catch(() => null);
+        return letters ? JSON.parse(new TextDecoder().decode(letters.data)).n === 13 : false;
+      },
+      { what: "13 dead-lettered" },
+    );
+    await waitFor(
+      async () =>
+        (
+          await db.sql`select count(*)::int as n from outbox where (payload::jsonb->>'n')::int >= 100000 and published_at is not null`
+        )[0]!.n >= 399,
+      {
+        what: "outbox published",
+      },
+    );
+    await nc.close();
+  });
+});
+
 describe("leadflow dlq", () => {
   it("lists the dead letter of the always-failing handler and replays it to its subject", async () => {
     const env = { NATS_URL: nats.url, DATABASE_URL: db.url };
     const listed = await runLeadflow(["dlq", "list", "--json"], env);
     expect(listed.code, listed.output).toBe(0);
-    const letters = JSON.parse(listed.output.trim().split("\n").at(-1)!) as Array<{ seq: number; consumer: string; error: { message: string }; deliveries: number }>;
+    const letters = JSON.parse(listed.output.trim().split("\n").at(-1)!) as Array<{
+      seq: number;
+      consumer: string;
+      error: { message: string };
+      deliveries: number;
+    }>;
     const failing = letters.find((l) => l.error.message.includes("always fails 2000"))!;
     expect(failing).toMatchObject({ consumer: "tester-test-ping", deliveries: 4 });
 
@@ -202,7 +284,9 @@ describe("leadflow dlq", () => {
     expect(replayed.output).toContain("replayed to leadflow.cmd.test.ping");
     // the replayed message is handled again (and, still failing, dead-lettered again)
     await waitFor(() => deliveries.get(2000)!.length === before + 4, { what: "replayed deliveries" });
-    const after = JSON.parse((await runLeadflow(["dlq", "list", "--json"], env)).output.trim().split("\n").at(-1)!) as Array<{ seq: number; error: { message: string } }>;
+    const after = JSON.parse(
+      (await runLeadflow(["dlq", "list", "--json"], env)).output.trim().split("\n").at(-1)!,
+    ) as Array<{ seq: number; error: { message: string } }>;
     expect(after.filter((l) => l.error.message.includes("always fails 2000"))).toHaveLength(1);
     expect(after.some((l) => l.seq === failing.seq)).toBe(false);
   });

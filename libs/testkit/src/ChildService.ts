@@ -22,7 +22,9 @@ export const spawnLeadflow = (args: ReadonlyArray<string>, env: Record<string, s
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : null))),
+  );
   return {
     child,
     output: () => out,

@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 
 export interface Jet {
@@ -7,7 +7,10 @@ export interface Jet {
   /** Publishes raw bytes (or JSON of a value) to a subject and waits for the stream's ack. */
   readonly publishRaw: (subject: string, body: Uint8Array | string | object, msgID?: string) => Promise<void>;
   /** Every message stored on a stream under a subject filter, decoded as JSON where possible. */
-  readonly messages: (stream: string, subjectPrefix?: string) => Promise<Array<{ subject: string; data: unknown; headers: Record<string, string> }>>;
+  readonly messages: (
+    stream: string,
+    subjectPrefix?: string,
+  ) => Promise<Array<{ subject: string; data: unknown; headers: Record<string, string> }>>;
   readonly close: () => Promise<void>;
 }
 
@@ -21,7 +24,9 @@ export const connectJet = async (url: string): Promise<Jet> => {
     jsm,
     publishRaw: async (subject, body, msgID) => {
       const data =
-        body instanceof Uint8Array ? body : new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body));
+        body instanceof Uint8Array
+          ? body
+          : new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body));
       await js.publish(subject, data, msgID ? { msgID } : undefined);
     },
     messages: async (stream, subjectPrefix = "") => {
@@ -29,7 +34,7 @@ export const connectJet = async (url: string): Promise<Jet> => {
       const out: Array<{ subject: string; data: unknown; headers: Record<string, string> }> = [];
       for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
         const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-        if (!m || !m.subject.startsWith(subjectPrefix)) continue;
+        if (!m?.subject.startsWith(subjectPrefix)) continue;
         let data: unknown = m.data;
         try {
           data = JSON.parse(new TextDecoder().decode(m.data));

@@ -1,6 +1,6 @@
+export { type ChildService, runLeadflow, spawnLeadflow } from "./ChildService.js";
 export { waitFor } from "./Conditions.js";
 export { connectJet, type Jet } from "./Jet.js";
 export { adminUrl, createTestDatabase, type TestDatabase } from "./TestDatabase.js";
 export { startTestHost, type TestHost } from "./TestHost.js";
 export { createTestNats, type TestNats } from "./TestNats.js";
-export { type ChildService, runLeadflow, spawnLeadflow } from "./ChildService.js";

@@ -294,7 +294,7 @@ const producedBy = (stage: Stage, event: CompletedEvent): number => {
 const onStageCompleted = (stage: Stage) => (event: CompletedEvent, ctx: HandlerContext) =>
   Effect.gen(function* () {
     const task = yield* Store.lockTask(ctx.tx, event.taskId);
-    if (!task || task.status !== "running" || task.attempt !== event.attempt) return; // stale or repeated
+    if (task?.status !== "running" || task.attempt !== event.attempt) return; // stale or repeated
     const { runId: _r, taskId: _t, attempt: _a, ...result } = event;
     yield* Store.finishTask(ctx.tx, task.id, "completed", result, null);
     yield* logTask("task completed", {
@@ -343,7 +343,7 @@ const failTask = (ctx: TxContext, task: Store.TaskRow, status: "failed" | "timed
 const onStageFailed = (event: StageFailed, ctx: HandlerContext) =>
   Effect.gen(function* () {
     const task = yield* Store.lockTask(ctx.tx, event.taskId);
-    if (!task || task.status !== "running" || task.attempt !== event.attempt) return;
+    if (task?.status !== "running" || task.attempt !== event.attempt) return;
     yield* failTask(ctx, task, "failed", `${event.error.tag}: ${event.error.message}`);
   });
 
