@@ -91,6 +91,11 @@ describe("triggering a run over NATS", () => {
       "leadflow.evt.run.good-1.awaiting_approval",
     ]);
     expect((events[2]!.data as any).summary.leads.scored).toBe(50);
+    // the envelope: correlation id = run id, one trace from the trigger on
+    for (const e of events) expect(e.headers["Leadflow-Correlation-Id"]).toBe("good-1");
+    const traces = new Set(events.map((e) => e.headers.traceparent?.split("-")[1]));
+    expect(traces.size).toBe(1);
+    expect(events[0]!.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     const requested = await jet.messages("LEADFLOW_EVT", "leadflow.evt.approval.requested");
     expect(requested).toHaveLength(1);
     expect((requested[0]!.data as any).items).toBe(50);

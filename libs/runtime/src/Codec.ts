@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { type Contract, Headers } from "@leadflow/contracts";
 import { type MsgHdrs, headers as natsHeaders } from "@nats-io/transport-node";
 import { Either, ParseResult, Schema } from "effect";
@@ -14,6 +14,8 @@ export interface Envelope {
 /** Header values are single-line by construction; anything else is dropped, never sent. */
 const safeHeader = (value: string | null | undefined): string | null =>
   value && !/[\r\n\0]/.test(value) ? value : null;
+
+const newTraceparent = () => `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`;
 
 /** Encodes a message of a contract to its JSON text (fails loudly: our own message is wrong). */
 export const encode = <A, I>(contract: Contract<A, I>, message: A): string =>
@@ -47,7 +49,8 @@ export const toEncoded = <A, I>(
   };
   const correlationId = safeHeader(options.correlationId);
   const causationId = safeHeader(options.causationId);
-  const traceparent = safeHeader(options.traceparent);
+  // a message that starts a trace gets a W3C traceparent; later ones carry it on
+  const traceparent = safeHeader(options.traceparent) ?? newTraceparent();
   if (correlationId) headers[Headers.correlationId] = correlationId;
   if (causationId) headers[Headers.causationId] = causationId;
   if (traceparent) headers[Headers.traceparent] = traceparent;
@@ -70,7 +73,8 @@ export const readEnvelope = (h: MsgHdrs | undefined, fallbackId: string): Envelo
   messageId: h?.get(Headers.messageId) || fallbackId,
   correlationId: h?.get(Headers.correlationId) || null,
   causationId: h?.get(Headers.causationId) || null,
-  traceparent: h?.get(Headers.traceparent) || null,
+  // a message from outside with no trace starts one, shared by everything its handler publishes
+  traceparent: h?.get(Headers.traceparent) || newTraceparent(),
   occurredAt: h?.get(Headers.occurredAt) || new Date().toISOString(),
 });
 
