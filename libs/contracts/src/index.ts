@@ -61,3 +61,4 @@ export {
   WriterDraft,
   WriterFailedEvent,
 } from "./Stages.js";
+export { stateCode, US_STATES } from "./UsStates.js";

@@ -1,3 +1,4 @@
+import { stateCode } from "@leadflow/contracts";
 /**
  * The public facts the analyst's model rests on. Every figure names its source; where a figure
  * is not read straight off the cited table it says it is an approximation of that table. These
@@ -647,75 +648,10 @@ export const US_AVERAGE_COMMERCIAL_PRICE_CENTS_2023 = 12.74;
 /** US average commercial natural gas price, 2023, USD/therm — ≈ [NGA-2023] ~$11.9/Mcf ÷ 10.37. */
 export const US_COMMERCIAL_GAS_PRICE_PER_THERM_2023 = 1.15;
 
-const STATE_NAMES: Readonly<Record<string, string>> = {
-  AL: "Alabama",
-  AK: "Alaska",
-  AZ: "Arizona",
-  AR: "Arkansas",
-  CA: "California",
-  CO: "Colorado",
-  CT: "Connecticut",
-  DE: "Delaware",
-  DC: "District of Columbia",
-  FL: "Florida",
-  GA: "Georgia",
-  HI: "Hawaii",
-  ID: "Idaho",
-  IL: "Illinois",
-  IN: "Indiana",
-  IA: "Iowa",
-  KS: "Kansas",
-  KY: "Kentucky",
-  LA: "Louisiana",
-  ME: "Maine",
-  MD: "Maryland",
-  MA: "Massachusetts",
-  MI: "Michigan",
-  MN: "Minnesota",
-  MS: "Mississippi",
-  MO: "Missouri",
-  MT: "Montana",
-  NE: "Nebraska",
-  NV: "Nevada",
-  NH: "New Hampshire",
-  NJ: "New Jersey",
-  NM: "New Mexico",
-  NY: "New York",
-  NC: "North Carolina",
-  ND: "North Dakota",
-  OH: "Ohio",
-  OK: "Oklahoma",
-  OR: "Oregon",
-  PA: "Pennsylvania",
-  RI: "Rhode Island",
-  SC: "South Carolina",
-  SD: "South Dakota",
-  TN: "Tennessee",
-  TX: "Texas",
-  UT: "Utah",
-  VT: "Vermont",
-  VA: "Virginia",
-  WA: "Washington",
-  WV: "West Virginia",
-  WI: "Wisconsin",
-  WY: "Wyoming",
-};
-
-// Code, full name, and a few spellings of DC, all normalised (lower case, no punctuation).
-const STATE_LOOKUP: ReadonlyMap<string, string> = new Map([
-  ...Object.entries(STATE_NAMES).flatMap(([code, name]) => [
-    [code.toLowerCase(), code] as const,
-    [name.toLowerCase(), code] as const,
-  ]),
-  ["d c", "DC"],
-  ["washington dc", "DC"],
-  ["washington d c", "DC"],
-]);
-
 /** Two-letter code for "NY", "ny", "New York", "D.C." …; null when not a US state or DC. */
 export const normaliseState = (state: string | null): string | null => {
   if (state === null) return null;
-  return STATE_LOOKUP.get(normalise(state).trim()) ?? null;
+  return stateCode(state.replace(/,/g, " "));
 };
 
 /** Company size bands by employee count (upper bound exclusive), with a representative size. */

@@ -1,77 +1,9 @@
-/** US states, DC and Puerto Rico: code → name. */
-export const US_STATES: Readonly<Record<string, string>> = {
-  AL: "Alabama",
-  AK: "Alaska",
-  AZ: "Arizona",
-  AR: "Arkansas",
-  CA: "California",
-  CO: "Colorado",
-  CT: "Connecticut",
-  DE: "Delaware",
-  DC: "District of Columbia",
-  FL: "Florida",
-  GA: "Georgia",
-  HI: "Hawaii",
-  ID: "Idaho",
-  IL: "Illinois",
-  IN: "Indiana",
-  IA: "Iowa",
-  KS: "Kansas",
-  KY: "Kentucky",
-  LA: "Louisiana",
-  ME: "Maine",
-  MD: "Maryland",
-  MA: "Massachusetts",
-  MI: "Michigan",
-  MN: "Minnesota",
-  MS: "Mississippi",
-  MO: "Missouri",
-  MT: "Montana",
-  NE: "Nebraska",
-  NV: "Nevada",
-  NH: "New Hampshire",
-  NJ: "New Jersey",
-  NM: "New Mexico",
-  NY: "New York",
-  NC: "North Carolina",
-  ND: "North Dakota",
-  OH: "Ohio",
-  OK: "Oklahoma",
-  OR: "Oregon",
-  PA: "Pennsylvania",
-  PR: "Puerto Rico",
-  RI: "Rhode Island",
-  SC: "South Carolina",
-  SD: "South Dakota",
-  TN: "Tennessee",
-  TX: "Texas",
-  UT: "Utah",
-  VT: "Vermont",
-  VA: "Virginia",
-  WA: "Washington",
-  WV: "West Virginia",
-  WI: "Wisconsin",
-  WY: "Wyoming",
-};
+import { stateCode, US_STATES } from "@leadflow/contracts";
 
-const byName = new Map<string, string>(
-  Object.entries(US_STATES).map(([code, name]) => [name.toLowerCase(), code] as const),
-);
-byName.set("washington dc", "DC");
-byName.set("washington d.c.", "DC");
+export { stateCode, US_STATES };
 
 /** State names that are also the name of a well-known city: alone, they mean the city. */
 const CITY_STATES: Readonly<Record<string, string>> = { "new york": "NY" };
-
-/** A code (`ny`, `NY`) or full name (`new york`) → `NY`; anything else → null. */
-export const stateCode = (input: string): string | null => {
-  const s = input.trim().replace(/\.$/, "");
-  if (/^[A-Za-z]{2}$/.test(s)) {
-    const code = s.toUpperCase();
-    return code in US_STATES ? code : null;
-  }
-  return byName.get(s.toLowerCase().replace(/\s+/g, " ")) ?? null;
-};
 
 export interface ParsedLocation {
   readonly city: string | null;
