@@ -1,7 +1,5 @@
-import { migrate } from "@leadflow/db";
-import { startHost } from "@leadflow/runtime";
-import { Config, Effect } from "effect";
-import postgres from "postgres";
+import { runService } from "@leadflow/runtime";
+import { Effect } from "effect";
 import { resolveConnections } from "../Connections.js";
 import { Services } from "../Plugins.js";
 
@@ -15,21 +13,5 @@ export const service = (name: string) =>
       );
     }
     const connections = yield* resolveConnections;
-    const port = yield* Config.integer("PORT").pipe(Config.withDefault(entry.port));
-    // every service migrates at start; the advisory lock makes concurrent starts safe
-    yield* Effect.acquireUseRelease(
-      Effect.sync(() => postgres(connections.databaseUrl, { max: 1, onnotice: () => undefined })),
-      (sql) => migrate(sql),
-      (sql) => Effect.promise(() => sql.end({ timeout: 5 })),
-    );
-    const host = yield* startHost([entry.plugin], {
-      name,
-      db: { url: connections.databaseUrl, singleConnection: connections.singleConnection, listen: true },
-      nats: { servers: connections.natsUrl },
-      port,
-    });
-    yield* Effect.logInfo("service started").pipe(
-      Effect.annotateLogs({ service: name, port: host.port ?? 0 }),
-    );
-    return yield* Effect.never;
+    return yield* runService(entry.plugin, entry.port, connections);
   });

@@ -70,6 +70,7 @@ export {
   parseRetryAfter,
 } from "./ProviderHttp.js";
 export { publish } from "./Publish.js";
+export { runService, type ServiceConnections, serviceMain } from "./ServiceMain.js";
 export { stageFailureHook } from "./StageFailure.js";
 export { withTransaction } from "./Transaction.js";
 export { type PublishOptions, type TxContext, transactional } from "./Transactional.js";

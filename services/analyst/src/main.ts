@@ -1,0 +1,4 @@
+import { serviceMain } from "@leadflow/runtime";
+import { AnalystPlugin } from "./index.js";
+
+serviceMain(AnalystPlugin, 8012);

@@ -1,0 +1,4 @@
+import { serviceMain } from "@leadflow/runtime";
+import { OrchestratorPlugin } from "./index.js";
+
+serviceMain(OrchestratorPlugin, 8010);
