@@ -316,22 +316,19 @@ export const runConsumer = <A, I, R>(service: string, spec: ConsumerSpec<A, I, R
 
     /** Handles decoded messages in one transaction; inbox first, so redeliveries are skipped. */
     const handleDecoded = (items: ReadonlyArray<{ m: JsMsg; message: A; meta: MessageMeta }>) =>
-      Effect.zipRight(
-        failpoint(`consumer.${durable}.before-handle`),
-        transact(
-          items[0]!.meta,
-          (ctx) =>
-            Effect.gen(function* () {
-              const fresh = yield* inboxInsert(
-                ctx.tx,
-                items.map((i) => i.meta),
-              );
-              const todo = items.filter((i) => fresh.has(i.meta.envelope.messageId));
-              if (todo.length > 0) yield* runHandler(todo, ctx);
-              return items.length - todo.length;
-            }),
-          failpoint(`consumer.${durable}.after-commit`),
-        ),
+      transact(
+        items[0]!.meta,
+        (ctx) =>
+          Effect.gen(function* () {
+            const fresh = yield* inboxInsert(
+              ctx.tx,
+              items.map((i) => i.meta),
+            );
+            const todo = items.filter((i) => fresh.has(i.meta.envelope.messageId));
+            if (todo.length > 0) yield* runHandler(todo, ctx);
+            return items.length - todo.length;
+          }),
+        failpoint(`consumer.${durable}.after-commit`),
       );
 
     const handleMessages = (messages: ReadonlyArray<JsMsg>) =>
@@ -344,6 +341,8 @@ export const runConsumer = <A, I, R>(service: string, spec: ConsumerSpec<A, I, R
           else valid.push({ m, message: decoded.right, meta: metaOf(m) });
         }
         if (valid.length === 0) return;
+        // a process that hangs here (no `working()` either) looks to the server like one that died
+        yield* failpoint(`consumer.${durable}.before-handle`);
         // (forked interruptible: it is born inside this uninterruptible region)
         const alive = yield* Effect.fork(Effect.interruptible(keepAlive(valid.map((v) => v.m))));
         const exit = yield* Effect.exit(handleDecoded(valid));

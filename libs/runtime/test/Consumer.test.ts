@@ -48,6 +48,15 @@ const Item = contract({
   messageId: (m) => `item:${m.n}`,
 });
 const batchSizes: number[] = [];
+const Hang = contract({
+  name: "test-hang",
+  stream: "cmd",
+  filter: "leadflow.cmd.test.hang",
+  subject: () => "leadflow.cmd.test.hang",
+  schema: Schema.Struct({ n: Schema.Int }),
+  messageId: (m) => `hang:${m.n}`,
+});
+const hangFailures: string[] = [];
 
 let db: TestDatabase;
 let nats: TestNats;
@@ -61,6 +70,15 @@ beforeAll(async () => {
   const plugin = definePlugin({
     name: "tester",
     consumers: [
+      {
+        contract: Hang,
+        concurrency: 2,
+        maxDeliver: 2,
+        ackWait: "1 second",
+        handle: () => Effect.void,
+        onDeadLetter: (message, error) =>
+          Effect.sync(() => hangFailures.push(`${message.n}: ${error.message}`)),
+      },
       {
         contract: Item,
         concurrency: 2,
@@ -220,6 +238,43 @@ describe("consumer runtime", () => {
     const rows = await db.sql`select count(*)::int as n from test_items where n = 3000`;
     expect(rows[0]!.n).toBe(0);
     await nc.close();
+  });
+});
+
+describe("the MAX_DELIVERIES advisory", () => {
+  it("dead-letters a message whose last delivery was never answered (a process that died or hung)", async () => {
+    // both deliveries hang without working(): the server gives up after max_deliver = 2
+    setFailpoints("consumer.tester-test-hang.before-handle=sleep(4000)");
+    try {
+      const nc = await connect({ servers: nats.url });
+      const { jetstream } = await import("@nats-io/jetstream");
+      await jetstream(nc).publish(
+        "leadflow.cmd.test.hang",
+        new TextEncoder().encode(JSON.stringify({ n: 7 })),
+      );
+      const jsm = await jetstreamManager(nc);
+      const letter = await waitFor(
+        () =>
+          jsm.streams
+            .getMessage("LEADFLOW_DLQ", { last_by_subj: "leadflow.dlq.tester-test-hang" })
+            .then((m) => m ?? undefined)
+            .catch(() => undefined),
+        { what: "advisory dead letter", timeoutMs: 20_000 },
+      );
+      const info = Schema.decodeUnknownSync(Schema.parseJson(DeadLetterInfo))(
+        letter.header.get(Headers.deadLetter),
+      );
+      expect(info).toMatchObject({ reason: "advisory", consumer: "tester-test-hang", deliveries: 2 });
+      expect(JSON.parse(new TextDecoder().decode(letter.data))).toEqual({ n: 7 });
+      expect(hangFailures).toEqual([expect.stringContaining("7: delivery limit reached")]);
+      // gone from the work queue, so nothing is stuck there
+      await waitFor(
+        async () => (await jsm.consumers.info("LEADFLOW_CMD", "tester-test-hang")).num_pending === 0,
+      );
+      await nc.close();
+    } finally {
+      setFailpoints("");
+    }
   });
 });
 
