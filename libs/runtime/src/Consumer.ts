@@ -3,7 +3,7 @@ import { AckPolicy, DeliverPolicy, type Consumer as JsConsumer, type JsMsg } fro
 import { Cause, Chunk, Duration, Effect, Either, Fiber, Queue, Ref, Schedule, Schema, Stream } from "effect";
 import { decode, type Envelope, readEnvelope, toNatsHeaders } from "./Codec.js";
 import { Db, query, type Tx } from "./Db.js";
-import { describeError, NatsError, type RoutableError } from "./Errors.js";
+import { type DbError, describeError, NatsError, type RoutableError } from "./Errors.js";
 import { failpoint } from "./Failpoints.js";
 import { Metrics } from "./Metrics.js";
 import { isNotFound, Nats } from "./Nats.js";
@@ -30,7 +30,7 @@ export type BatchHandler<A, R> = (
   ctx: HandlerContext,
 ) => Effect.Effect<void, RoutableError, R>;
 
-export interface ConsumerSpec<A, I, R> {
+export interface ConsumerSpec<A, I, R, P = undefined> {
   readonly contract: Contract<A, I>;
   /** Durable name; default `<service>-<contract name>`. Replicas of a service share it. */
   readonly durable?: string;
@@ -40,7 +40,13 @@ export interface ConsumerSpec<A, I, R> {
   /** Delay before delivery n+1 after a retryable failure of delivery n (the last entry repeats). */
   readonly backoff?: ReadonlyArray<Duration.DurationInput>;
   readonly ackWait?: Duration.DurationInput;
-  readonly handle?: Handler<A, R>;
+  readonly handle?: (message: A, ctx: HandlerContext, prepared: P) => Effect.Effect<void, RoutableError, R>;
+  /**
+   * Slow work without a transaction (provider calls, LLM calls), before `handle` runs in one:
+   * a connection is never held while the network is waited on. Its result is `handle`'s third
+   * argument. A message already applied (inbox) is skipped before `prepare`. Single mode only.
+   */
+  readonly prepare?: (message: A, meta: MessageMeta) => Effect.Effect<P, RoutableError, R>;
   /** Batch mode: up to `batch.size` messages in one transaction. */
   readonly batch?: { readonly size: number; readonly handle: BatchHandler<A, R> };
   /** Runs in a transaction before a message that does not decode is dead-lettered. */
@@ -141,7 +147,7 @@ const causeToError = (cause: Cause.Cause<RoutableError>) => {
  * dedupe in the handler's transaction, the outbox written in that same transaction, and
  * typed failure routing (nak with backoff, or dead-letter + bare `term()`).
  */
-export const runConsumer = <A, I, R>(service: string, spec: ConsumerSpec<A, I, R>) =>
+export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I, R, P>) =>
   Effect.gen(function* () {
     const db = yield* Db;
     const nats = yield* Nats;
@@ -308,14 +314,44 @@ export const runConsumer = <A, I, R>(service: string, spec: ConsumerSpec<A, I, R
         )} on conflict do nothing returning message_id`,
       ).pipe(Effect.map((rows) => new Set(rows.map((r) => r.message_id))));
 
-    const runHandler = (items: ReadonlyArray<{ message: A; meta: MessageMeta }>, ctx: HandlerContext) => {
+    const runHandler = (
+      items: ReadonlyArray<{ message: A; meta: MessageMeta; prepared?: P }>,
+      ctx: HandlerContext,
+    ) => {
       if (spec.batch) return spec.batch.handle(items, ctx);
       const handle = spec.handle!;
-      return Effect.forEach(items, (item) => handle(item.message, ctx), { discard: true });
+      return Effect.forEach(items, (item) => handle(item.message, ctx, item.prepared as P), {
+        discard: true,
+      });
     };
 
-    /** Handles decoded messages in one transaction; inbox first, so redeliveries are skipped. */
+    const alreadyApplied = (meta: MessageMeta) =>
+      query(
+        () =>
+          db.sql`select 1 from inbox where consumer = ${durable} and message_id = ${meta.envelope.messageId}`,
+      ).pipe(Effect.map((rows) => rows.length > 0));
+
+    type Prepared = { m: JsMsg; message: A; meta: MessageMeta; prepared?: P };
+
+    /** Runs `prepare` (outside any transaction) unless the message was applied already. */
+    const prepareAll = (
+      items: ReadonlyArray<{ m: JsMsg; message: A; meta: MessageMeta }>,
+    ): Effect.Effect<ReadonlyArray<Prepared>, RoutableError | DbError, R> => {
+      const prepare = spec.prepare;
+      if (!prepare) return Effect.succeed(items);
+      return Effect.forEach(items, (item) =>
+        Effect.flatMap(alreadyApplied(item.meta), (done) =>
+          done
+            ? Effect.succeed<Prepared>(item)
+            : Effect.map(prepare(item.message, item.meta), (prepared): Prepared => ({ ...item, prepared })),
+        ),
+      );
+    };
+
     const handleDecoded = (items: ReadonlyArray<{ m: JsMsg; message: A; meta: MessageMeta }>) =>
+      Effect.flatMap(prepareAll(items), (prepared) => commitItems(prepared));
+
+    const commitItems = (items: ReadonlyArray<Prepared>) =>
       transact(
         items[0]!.meta,
         (ctx) =>

@@ -17,7 +17,7 @@ export type RuntimeServices = Db | Nats | Metrics | OutboxRelay;
 export interface Plugin<R = never> {
   readonly name: string;
   // biome-ignore lint/suspicious/noExplicitAny: a plugin's consumers carry different message types
-  readonly consumers: ReadonlyArray<ConsumerSpec<any, any, R | RuntimeServices>>;
+  readonly consumers: ReadonlyArray<ConsumerSpec<any, any, R | RuntimeServices, any>>;
   readonly layer?: Layer.Layer<R, unknown, RuntimeServices>;
   readonly background?: ReadonlyArray<Effect.Effect<void, never, R | RuntimeServices | Scope.Scope>>;
   readonly routes?: (app: Hono) => void;

@@ -57,6 +57,16 @@ const Hang = contract({
   messageId: (m) => `hang:${m.n}`,
 });
 const hangFailures: string[] = [];
+const Slow = contract({
+  name: "test-slow",
+  stream: "cmd",
+  filter: "leadflow.cmd.test.slow",
+  subject: () => "leadflow.cmd.test.slow",
+  schema: Schema.Struct({ n: Schema.Int }),
+  messageId: (m) => `slow:${m.n}`,
+});
+let prepares = 0;
+let inTransactionDuringPrepare: number | undefined;
 
 let db: TestDatabase;
 let nats: TestNats;
@@ -70,6 +80,23 @@ beforeAll(async () => {
   const plugin = definePlugin({
     name: "tester",
     consumers: [
+      {
+        contract: Slow,
+        concurrency: 1,
+        prepare: (msg) =>
+          Effect.gen(function* () {
+            prepares++;
+            // no transaction is open for this message while it prepares
+            inTransactionDuringPrepare = (yield* query(
+              db.sql`select count(*)::int as n from pg_stat_activity where state like 'idle in transaction%' and datname = current_database()`,
+            ))[0]!.n;
+            return { doubled: msg.n * 2 };
+          }),
+        handle: (msg, ctx, prepared: { doubled: number }) =>
+          query(ctx.tx`insert into test_items (n) values (${500_000 + prepared.doubled})`).pipe(
+            Effect.asVoid,
+          ),
+      },
       {
         contract: Hang,
         concurrency: 2,
@@ -238,6 +265,36 @@ describe("consumer runtime", () => {
     const rows = await db.sql`select count(*)::int as n from test_items where n = 3000`;
     expect(rows[0]!.n).toBe(0);
     await nc.close();
+  });
+});
+
+describe("prepare", () => {
+  it("runs slow work outside the transaction, hands its result to the handler, and is skipped on a redelivery", async () => {
+    setFailpoints("consumer.tester-test-slow.after-commit=die(1)");
+    try {
+      const nc = await connect({ servers: nats.url });
+      const { jetstream } = await import("@nats-io/jetstream");
+      await jetstream(nc).publish(
+        "leadflow.cmd.test.slow",
+        new TextEncoder().encode(JSON.stringify({ n: 21 })),
+      );
+      await waitFor(async () => (await db.sql`select 1 from test_items where n = 500042`).length === 1, {
+        what: "row",
+      });
+      const jsm = await jetstreamManager(nc);
+      await waitFor(
+        async () => {
+          const info = await jsm.consumers.info("LEADFLOW_CMD", "tester-test-slow");
+          return info.delivered.consumer_seq === 2 && info.num_ack_pending === 0;
+        },
+        { what: "redelivered and acked" },
+      );
+      expect(prepares).toBe(1);
+      expect(inTransactionDuringPrepare).toBe(0);
+      await nc.close();
+    } finally {
+      setFailpoints("");
+    }
   });
 });
 
