@@ -42,6 +42,24 @@ export const formatSummary = (s: RunSummary): string => {
       (s.companies.sampleData ? "  [sample data]" : ""),
     `  leads        scored ${n(s.leads.scored)}: high ${n(s.leads.high)}, medium ${n(s.leads.medium)}, low ${n(s.leads.low)}`,
   ];
+  const counts = (r: Record<string, number>) =>
+    Object.entries(r)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ") || "-";
+  if (s.enrichment) {
+    const e = s.enrichment;
+    lines.push(
+      `  enrichment   ${e.companies} companies; phones by source: ${counts(e.phonesBySource)}; ` +
+        `contacts ${e.contacts} (${counts(e.contactsBySource)}); auto-approved ${e.autoApproved}`,
+    );
+    for (const skip of e.skipped) lines.push(`  skipped      ${skip}`);
+    for (const pe of e.providerErrors) lines.push(`  provider     ${pe.provider}: ${pe.message}`);
+  }
+  if (s.drafts) {
+    lines.push(
+      `  drafts       ${s.drafts.drafted} (${counts(s.drafts.byBackend)}), template fallbacks ${s.drafts.fallbacks}`,
+    );
+  }
   for (const [stage, st] of Object.entries(s.stages)) {
     lines.push(
       `  ${stage.padEnd(12)} ${st.status}, ${st.completedTasks}/${st.tasks} tasks, attempts ${st.attempts}` +

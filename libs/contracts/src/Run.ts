@@ -80,6 +80,26 @@ export const RunSummary = Schema.Struct({
     sampleData: Schema.Boolean,
   }),
   leads: Schema.extend(TierCounts, Schema.Struct({ scored: Schema.NonNegativeInt })),
+  /** Phones, contacts and auto-approvals from the enrichment stage (absent before it ran). */
+  enrichment: Schema.optional(
+    Schema.Struct({
+      companies: Schema.NonNegativeInt,
+      phonesBySource: Schema.Record({ key: Schema.String, value: Schema.NonNegativeInt }),
+      contacts: Schema.NonNegativeInt,
+      contactsBySource: Schema.Record({ key: Schema.String, value: Schema.NonNegativeInt }),
+      autoApproved: Schema.NonNegativeInt,
+      skipped: Schema.Array(Schema.String),
+      providerErrors: Schema.Array(Schema.Struct({ provider: Schema.String, message: Schema.String })),
+    }),
+  ),
+  /** Drafts from the writer stage (absent before it ran). */
+  drafts: Schema.optional(
+    Schema.Struct({
+      drafted: Schema.NonNegativeInt,
+      byBackend: Schema.Record({ key: Schema.String, value: Schema.NonNegativeInt }),
+      fallbacks: Schema.NonNegativeInt,
+    }),
+  ),
   approvals: Schema.Array(
     Schema.Struct({ id: Schema.String, type: Schema.String, status: Schema.String, items: Schema.Number }),
   ),

@@ -195,6 +195,26 @@ const apply = (
           }
           break;
         }
+        case "RequestEmailApproval": {
+          const approval = yield* Store.insertEmailApproval(ctx.tx, runId, randomUUID());
+          if (approval) {
+            ctx.publish(
+              ApprovalRequestedEvent,
+              {
+                approvalId: approval.id,
+                runId,
+                type: "emails",
+                items: approval.items,
+                summary: { drafts: approval.items },
+                requestedAt: new Date().toISOString(),
+              },
+              { correlationId: runId },
+            );
+          } else {
+            yield* Store.addNote(ctx.tx, runId, "no drafts were written, so no email approval was requested");
+          }
+          break;
+        }
         case "Note":
           yield* Store.addNote(ctx.tx, runId, command.message);
           break;

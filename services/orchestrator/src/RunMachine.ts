@@ -52,6 +52,7 @@ export type RunCommand =
       readonly delayMs: number;
     }
   | { readonly _tag: "RequestLeadApproval" }
+  | { readonly _tag: "RequestEmailApproval" }
   | { readonly _tag: "Announce" }
   | { readonly _tag: "Note"; readonly message: string };
 
@@ -76,10 +77,16 @@ const enterStage = (run: RunView, stage: Stage): Decision => ({
   commands: [{ _tag: "DispatchStage", stage }, { _tag: "Announce" }],
 });
 
-/** Where the automated part of a run ends: the lead-approval gate. */
-const toApprovalGate = (run: RunView): Decision => ({
+/** What follows a stage's completion, besides the next stage: the approval requests. */
+const afterStage: Partial<Record<Stage, RunCommand>> = {
+  analyst: { _tag: "RequestLeadApproval" },
+  writer: { _tag: "RequestEmailApproval" },
+};
+
+/** Where the automated part of a run ends: the approval gate(s). */
+const toApprovalGate = (run: RunView, extra: ReadonlyArray<RunCommand>): Decision => ({
   run: { ...run, status: "awaiting_approval", stage: null },
-  commands: [{ _tag: "RequestLeadApproval" }, { _tag: "Announce" }],
+  commands: [...extra, { _tag: "Announce" }],
 });
 
 export const decide = (run: RunView, input: RunInput, config: MachineConfig): Decision => {
@@ -88,7 +95,7 @@ export const decide = (run: RunView, input: RunInput, config: MachineConfig): De
     case "Start": {
       if (run.status !== "requested") return nothing(run);
       const first = config.pipeline[0];
-      return first ? enterStage(run, first) : toApprovalGate(run);
+      return first ? enterStage(run, first) : toApprovalGate(run, []);
     }
     case "TaskCompleted": {
       // a late completion of a stage the run has already left changes nothing
@@ -103,7 +110,11 @@ export const decide = (run: RunView, input: RunInput, config: MachineConfig): De
         };
       }
       const next = config.pipeline[config.pipeline.indexOf(input.stage) + 1];
-      return next ? enterStage(run, next) : toApprovalGate(run);
+      const after = afterStage[input.stage];
+      const extra = after ? [after] : [];
+      if (!next) return toApprovalGate(run, extra);
+      const entered = enterStage(run, next);
+      return { run: entered.run, commands: [...extra, ...entered.commands] };
     }
     case "TaskFailed": {
       if (run.stage !== input.stage) return nothing(run);

@@ -160,6 +160,26 @@ export const insertLeadApproval = (tx: Tx, runId: string, approvalId: string) =>
     Effect.map((rows) => rows[0]),
   );
 
+/** The drafts a run's writer made that no approval request covers yet, as one `emails` request. */
+export const insertEmailApproval = (tx: Tx, runId: string, approvalId: string) =>
+  Effect.gen(function* () {
+    const rows = yield* query(tx<{ id: string; items: number }[]>`
+      with drafts as (
+        select id from email_drafts where run_id = ${runId} and approval_id is null and status = 'draft'
+      )
+      insert into human_approval_requests (id, run_id, approval_type, item_ids, summary, dedupe_key, expires_at)
+      select ${approvalId}, ${runId}, 'emails', array_agg(id), jsonb_build_object('drafts', count(*)),
+        ${`emails:${approvalId}`}, now() + interval '7 days'
+      from drafts having count(*) > 0
+      returning id, cardinality(item_ids) as items`);
+    const approval = rows[0];
+    if (approval) {
+      yield* query(tx`update email_drafts set approval_id = ${approval.id} where id = any(
+        select unnest(item_ids) from human_approval_requests where id = ${approval.id})`);
+    }
+    return approval;
+  });
+
 const emptyStage = (): StageSummary => ({
   status: "pending",
   tasks: 0,
@@ -168,6 +188,60 @@ const emptyStage = (): StageSummary => ({
   durationMs: null,
   error: null,
 });
+
+const addCounts = (into: Record<string, number>, from: unknown) => {
+  if (from && typeof from === "object") {
+    for (const [k, v] of Object.entries(from)) if (typeof v === "number") into[k] = (into[k] ?? 0) + v;
+  }
+};
+const num = (v: unknown) => (typeof v === "number" ? v : 0);
+
+/** Adds up the enrichment tasks' results (one per chunk). */
+const foldEnrichment = (results: ReadonlyArray<Record<string, unknown>>) => {
+  if (results.length === 0) return undefined;
+  const phonesBySource: Record<string, number> = {};
+  const contactsBySource: Record<string, number> = {};
+  const skipped = new Set<string>();
+  const providerErrors = new Map<string, { provider: string; message: string }>();
+  let companies = 0;
+  let contacts = 0;
+  let autoApproved = 0;
+  for (const r of results) {
+    companies += num(r.enriched);
+    contacts += num(r.contacts);
+    autoApproved += num(r.autoApproved);
+    addCounts(phonesBySource, r.phonesBySource);
+    addCounts(contactsBySource, r.contactsBySource);
+    for (const s of Array.isArray(r.skipped) ? r.skipped : []) skipped.add(String(s));
+    for (const e of Array.isArray(r.providerErrors) ? r.providerErrors : []) {
+      const pe = e as { provider: string; message: string };
+      providerErrors.set(`${pe.provider}:${pe.message}`, { provider: pe.provider, message: pe.message });
+    }
+  }
+  return {
+    companies,
+    phonesBySource,
+    contacts,
+    contactsBySource,
+    autoApproved,
+    skipped: [...skipped],
+    providerErrors: [...providerErrors.values()],
+  };
+};
+
+/** Adds up the writer tasks' results. */
+const foldDrafts = (results: ReadonlyArray<Record<string, unknown>>) => {
+  if (results.length === 0) return undefined;
+  const byBackend: Record<string, number> = {};
+  let drafted = 0;
+  let fallbacks = 0;
+  for (const r of results) {
+    drafted += num(r.drafted);
+    fallbacks += num(r.fallbacks);
+    addCounts(byBackend, r.byBackend);
+  }
+  return { drafted, byBackend, fallbacks };
+};
 
 /** The run summary (the original's `generate_run_summary`), from the database alone. */
 export const computeSummary = (tx: Tx, runId: string) =>
@@ -226,6 +300,9 @@ export const computeSummary = (tx: Tx, runId: string) =>
       left join lateral jsonb_array_elements_text(coalesce(result_summary->'warnings', '[]'::jsonb)) w(value) on true
       where run_id = ${runId}
       group by agent`);
+    const results = yield* query(tx<{ agent: Stage; result: Record<string, unknown> }[]>`
+      select agent, result_summary as result from tasks
+      where run_id = ${runId} and status = 'completed' and agent in ('enrichment', 'writer')`);
     const errors = yield* query(tx<{ stage: string; attempt: number; error: string }[]>`
       select agent as stage, attempt, error from tasks
       where run_id = ${runId} and error is not null order by created_at limit 50`);
@@ -259,6 +336,8 @@ export const computeSummary = (tx: Tx, runId: string) =>
       for (const w of s.warnings ?? []) warnings.push(`${s.agent}: ${w}`);
     }
     const endedAt = run.ended_at;
+    const enrichment = foldEnrichment(results.filter((r) => r.agent === "enrichment").map((r) => r.result));
+    const drafts = foldDrafts(results.filter((r) => r.agent === "writer").map((r) => r.result));
     return {
       runId: run.id,
       status: run.status,
@@ -266,6 +345,8 @@ export const computeSummary = (tx: Tx, runId: string) =>
       request: { industry: run.industry, location: run.location, count: run.requested_count },
       companies: { found, new: fresh, duplicates: found - fresh, bySource, sampleData: sample },
       leads: { ...tierCounts, scored: tierCounts.high + tierCounts.medium + tierCounts.low },
+      ...(enrichment ? { enrichment } : {}),
+      ...(drafts ? { drafts } : {}),
       approvals,
       stages: stageSummaries,
       warnings,
