@@ -1,3 +1,4 @@
+import { EnrichmentPlugin } from "@leadflow/enrichment";
 import { OrchestratorPlugin } from "@leadflow/orchestrator";
 import { ScoutPlugin } from "@leadflow/scout";
 import {
@@ -22,7 +23,10 @@ const children: ChildService[] = [];
 beforeAll(async () => {
   [db, nats] = await Promise.all([createTestDatabase(), createTestNats()]);
   process.env.RUN_CHUNK_SIZE = "25"; // 500 companies → 20 analyst tasks
-  host = await startTestHost([OrchestratorPlugin, ScoutPlugin], { databaseUrl: db.url, natsUrl: nats.url });
+  host = await startTestHost([OrchestratorPlugin, ScoutPlugin, EnrichmentPlugin], {
+    databaseUrl: db.url,
+    natsUrl: nats.url,
+  });
 });
 
 afterAll(async () => {

@@ -1,4 +1,5 @@
 import { AnalystPlugin } from "@leadflow/analyst";
+import { EnrichmentPlugin } from "@leadflow/enrichment";
 import { OrchestratorPlugin } from "@leadflow/orchestrator";
 import { setFailpoints } from "@leadflow/runtime";
 import { ScoutPlugin } from "@leadflow/scout";
@@ -22,7 +23,7 @@ beforeAll(async () => {
   [db, nats] = await Promise.all([createTestDatabase(), createTestNats()]);
   process.env.RUN_CHUNK_SIZE = "20";
   setFailpoints("consumer.analyst-analyst-score.before-handle=sleep(250)");
-  host = await startTestHost([OrchestratorPlugin, ScoutPlugin, AnalystPlugin], {
+  host = await startTestHost([OrchestratorPlugin, ScoutPlugin, AnalystPlugin, EnrichmentPlugin], {
     databaseUrl: db.url,
     natsUrl: nats.url,
   });

@@ -1,5 +1,6 @@
 import { AnalystPlugin } from "@leadflow/analyst";
 import { DeadLetterInfo, Headers } from "@leadflow/contracts";
+import { EnrichmentPlugin } from "@leadflow/enrichment";
 import { OrchestratorPlugin } from "@leadflow/orchestrator";
 import { ScoutPlugin } from "@leadflow/scout";
 import {
@@ -23,7 +24,7 @@ let jet: Jet;
 
 beforeAll(async () => {
   [db, nats] = await Promise.all([createTestDatabase(), createTestNats()]);
-  host = await startTestHost([OrchestratorPlugin, ScoutPlugin, AnalystPlugin], {
+  host = await startTestHost([OrchestratorPlugin, ScoutPlugin, AnalystPlugin, EnrichmentPlugin], {
     databaseUrl: db.url,
     natsUrl: nats.url,
   });
@@ -78,19 +79,25 @@ describe("triggering a run over NATS", () => {
     expect(tasks.map((t) => [t.agent, t.status, t.attempt])).toEqual([
       ["scout", "completed", 1],
       ["analyst", "completed", 1],
+      ["enrichment", "completed", 1],
     ]);
     expect(tasks.every((t) => typeof t.duration_ms === "number")).toBe(true);
     // run events, through the outbox
-    await waitFor(async () => (await jet.messages("LEADFLOW_EVT", "leadflow.evt.run.good-1.")).length === 3, {
+    await waitFor(async () => (await jet.messages("LEADFLOW_EVT", "leadflow.evt.run.good-1.")).length === 4, {
       what: "run events",
     });
     const events = await jet.messages("LEADFLOW_EVT", "leadflow.evt.run.good-1.");
     expect(events.map((e) => e.subject)).toEqual([
       "leadflow.evt.run.good-1.scouting",
       "leadflow.evt.run.good-1.analyzing",
+      "leadflow.evt.run.good-1.enriching",
       "leadflow.evt.run.good-1.awaiting_approval",
     ]);
-    expect((events[2]!.data as any).summary.leads.scored).toBe(50);
+    // sample data: enrichment says what it skipped and why
+    expect((events[3]!.data as any).summary.enrichment.skipped).toContain(
+      "sample data: phones and contacts are not looked up for sample companies",
+    );
+    expect((events[3]!.data as any).summary.leads.scored).toBe(50);
     // the envelope: correlation id = run id, one trace from the trigger on
     for (const e of events) expect(e.headers["Leadflow-Correlation-Id"]).toBe("good-1");
     const traces = new Set(events.map((e) => e.headers.traceparent?.split("-")[1]));

@@ -1,4 +1,5 @@
 import { AnalystPlugin } from "@leadflow/analyst";
+import { EnrichmentPlugin } from "@leadflow/enrichment";
 import { OrchestratorPlugin } from "@leadflow/orchestrator";
 import type { AnyPlugin } from "@leadflow/runtime";
 import { ScoutPlugin } from "@leadflow/scout";
@@ -8,6 +9,7 @@ export const Services: Record<string, { readonly plugin: AnyPlugin; readonly por
   orchestrator: { plugin: OrchestratorPlugin, port: 8010 },
   scout: { plugin: ScoutPlugin, port: 8011 },
   analyst: { plugin: AnalystPlugin, port: 8012 },
+  enrichment: { plugin: EnrichmentPlugin, port: 8013 },
 };
 
 export const serviceNames = Object.keys(Services);

@@ -26,8 +26,8 @@ import {
 import { type Decision, decide, type MachineConfig, type RunInput, type RunView } from "./RunMachine.js";
 import * as Store from "./RunStore.js";
 
-/** The automated stages of a run today; enrichment and writer join with their services. */
-export const Pipeline: ReadonlyArray<Stage> = ["scout", "analyst"];
+/** The automated stages of a run, in order (the writer joins with its service). */
+export const Pipeline: ReadonlyArray<Stage> = ["scout", "analyst", "enrichment"];
 
 /** The retry chain's schedule: exponential from the base delay, with jitter. */
 export const retrySchedule = (baseMs: number) =>

@@ -1,4 +1,12 @@
 export {
+  type ApolloFake,
+  type ApolloFakeOptions,
+  type FakeApolloPerson,
+  fakeApolloPerson,
+  generateApolloPeople,
+  startApolloFake,
+} from "./ApolloFake.js";
+export {
   type FakeHandler,
   type FakeHttpServer,
   type FakeHttpServerOptions,
@@ -16,6 +24,34 @@ export {
   startGooglePlacesFake,
 } from "./GooglePlacesFake.js";
 export {
+  type GooglePlacesPhoneFake,
+  type GooglePlacesPhoneFakeOptions,
+  startGooglePlacesPhoneFake,
+} from "./GooglePlacesPhoneFake.js";
+export {
+  type FakeHunterEmail,
+  fakeHunterEmail,
+  generateHunterEmails,
+  type HunterFake,
+  type HunterFakeOptions,
+  startHunterFake,
+} from "./HunterFake.js";
+export {
+  FAKE_EMAIL_ANSWER,
+  type OllamaAnswer,
+  type OllamaChatRequest,
+  type OllamaFake,
+  type OllamaFakeOptions,
+  startOllamaFake,
+} from "./OllamaFake.js";
+export {
+  type OpenAiAnswer,
+  type OpenAiChatRequest,
+  type OpenAiFake,
+  type OpenAiFakeOptions,
+  startOpenAiFake,
+} from "./OpenAiFake.js";
+export {
   type FakeOsmElement,
   generateOsmElements,
   type OverpassFake,
@@ -24,6 +60,7 @@ export {
   parseOverpassQuery,
   startOverpassFake,
 } from "./OverpassFake.js";
+export { type FakeListing, generateListings, searchDirectory, usPhoneForms } from "./PhoneDirectory.js";
 export type { ProviderFake } from "./ProviderFake.js";
 export {
   type FakeYelpBusiness,
@@ -32,3 +69,4 @@ export {
   type YelpFake,
   type YelpFakeOptions,
 } from "./YelpFake.js";
+export { startYelpPhoneFake, type YelpPhoneFake, type YelpPhoneFakeOptions } from "./YelpPhoneFake.js";

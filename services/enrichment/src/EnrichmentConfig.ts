@@ -1,0 +1,193 @@
+import { Config, ConfigError, Duration, Either, Option, Redacted } from "effect";
+
+/** Requests per second, calls in flight and per-attempt timeout for one provider. */
+export interface ProviderLimits {
+  readonly ratePerSec: number;
+  readonly concurrency: number;
+  readonly timeoutMs: number;
+}
+
+/**
+ * `<PREFIX>_RATE_PER_SEC`, `<PREFIX>_CONCURRENCY`, `<PREFIX>_TIMEOUT_MS`, each with a default.
+ * The same helper lives in the scout (services may not import each other); it belongs in a shared lib.
+ */
+export const providerLimitsConfig = (
+  prefix: string,
+  defaults: ProviderLimits,
+): Config.Config<ProviderLimits> =>
+  Config.all({
+    ratePerSec: Config.number(`${prefix}_RATE_PER_SEC`).pipe(
+      Config.validate({ message: "must be a number above 0", validation: (n) => n > 0 }),
+      Config.withDefault(defaults.ratePerSec),
+    ),
+    concurrency: Config.integer(`${prefix}_CONCURRENCY`).pipe(
+      Config.validate({ message: "must be a whole number of at least 1", validation: (n) => n >= 1 }),
+      Config.withDefault(defaults.concurrency),
+    ),
+    timeoutMs: Config.integer(`${prefix}_TIMEOUT_MS`).pipe(
+      Config.validate({ message: "must be at least 100 (milliseconds)", validation: (n) => n >= 100 }),
+      Config.withDefault(defaults.timeoutMs),
+    ),
+  });
+
+/** What a provider client is built from once its key is known to be set. */
+export interface ProviderClientSettings {
+  readonly apiKey: Redacted.Redacted;
+  readonly baseUrl: string;
+  readonly limits: ProviderLimits;
+  /** Attempts per call, the first included (ProviderHttp's default 3). */
+  readonly maxAttempts?: number;
+  /** First backoff delay in ms (ProviderHttp's default 250). */
+  readonly retryBaseMs?: number;
+}
+
+/** A provider's settings as configured; `apiKey` is none when unset or blank. */
+export interface ProviderSettings extends Omit<ProviderClientSettings, "apiKey"> {
+  readonly apiKey: Option.Option<Redacted.Redacted>;
+  /** The variable that holds the key, for "skipped" and "rejected" messages. */
+  readonly keyVariable: string;
+}
+
+interface ProviderDefaults extends ProviderLimits {
+  readonly baseUrl: string;
+}
+
+/** `<PREFIX>_API_KEY` (redacted, optional), `<PREFIX>_BASE_URL`, limits and retry settings. */
+export const providerSettingsConfig = (
+  prefix: string,
+  defaults: ProviderDefaults,
+): Config.Config<ProviderSettings> =>
+  Config.all({
+    apiKey: Config.option(Config.redacted(`${prefix}_API_KEY`)).pipe(
+      Config.map(Option.filter((k) => String(Redacted.value(k)).trim() !== "")),
+    ),
+    baseUrl: Config.string(`${prefix}_BASE_URL`).pipe(Config.withDefault(defaults.baseUrl)),
+    limits: providerLimitsConfig(prefix, defaults),
+    maxAttempts: Config.integer(`${prefix}_MAX_ATTEMPTS`).pipe(
+      Config.validate({ message: "must be at least 1", validation: (n) => n >= 1 }),
+      Config.withDefault(3),
+    ),
+    retryBaseMs: Config.integer(`${prefix}_RETRY_BASE_MS`).pipe(
+      Config.validate({ message: "must be at least 1 (milliseconds)", validation: (n) => n >= 1 }),
+      Config.withDefault(250),
+    ),
+  }).pipe(Config.map((s) => ({ ...s, keyVariable: `${prefix}_API_KEY` })));
+
+/** The client settings when the key is set, else none (the source is skipped). */
+export const clientSettings = (settings: ProviderSettings): Option.Option<ProviderClientSettings> =>
+  Option.map(settings.apiKey, (apiKey) => ({ ...settings, apiKey }));
+
+export const googlePlacesConfig = providerSettingsConfig("GOOGLE_PLACES", {
+  baseUrl: "https://places.googleapis.com",
+  ratePerSec: 5,
+  concurrency: 2,
+  timeoutMs: 10_000,
+});
+
+export const yelpConfig = providerSettingsConfig("YELP", {
+  baseUrl: "https://api.yelp.com",
+  ratePerSec: 5,
+  concurrency: 2,
+  timeoutMs: 10_000,
+});
+
+/** Hunter allows 15 requests/s and 500/min: 8/s stays under both. */
+export const hunterConfig = providerSettingsConfig("HUNTER", {
+  baseUrl: "https://api.hunter.io",
+  ratePerSec: 8,
+  concurrency: 4,
+  timeoutMs: 15_000,
+});
+
+/** Apollo's limits are per plan in fixed windows; 2/s fits the common 200/min plans. */
+export const apolloConfig = providerSettingsConfig("APOLLO", {
+  baseUrl: "https://api.apollo.io",
+  ratePerSec: 2,
+  concurrency: 2,
+  timeoutMs: 15_000,
+});
+
+export const PhoneSourceNames = ["google_places", "yelp", "website"] as const;
+export type PhoneSourceName = (typeof PhoneSourceNames)[number];
+
+export const ContactSourceNames = ["hunter", "apollo", "website"] as const;
+export type ContactSourceName = (typeof ContactSourceNames)[number];
+
+/** Parses a comma list of names: order kept, repeats dropped, unknown names refused. */
+export const parseNameList = <N extends string>(
+  value: string,
+  known: ReadonlyArray<N>,
+): Either.Either<ReadonlyArray<N>, string> => {
+  const names = [
+    ...new Set(
+      value
+        .split(",")
+        .map((s) => s.trim().toLowerCase())
+        .filter((s) => s !== ""),
+    ),
+  ];
+  const unknown = names.filter((n) => !(known as ReadonlyArray<string>).includes(n));
+  if (unknown.length > 0) {
+    return Either.left(
+      `unknown source ${unknown.map((u) => `"${u}"`).join(", ")}; known: ${known.join(", ")}`,
+    );
+  }
+  return Either.right(names as Array<N>);
+};
+
+const sourceListConfig = <N extends string>(
+  variable: string,
+  known: ReadonlyArray<N>,
+): Config.Config<ReadonlyArray<N>> =>
+  Config.string(variable).pipe(
+    Config.withDefault(known.join(",")),
+    Config.mapOrFail((value) =>
+      Either.mapLeft(parseNameList(value, known), (message) => ConfigError.InvalidData([variable], message)),
+    ),
+  );
+
+/** `ENRICHMENT_PHONE_SOURCES`: the phone chain's order. Default `google_places,yelp,website`. */
+export const phoneSourcesConfig = sourceListConfig("ENRICHMENT_PHONE_SOURCES", PhoneSourceNames);
+
+/** `ENRICHMENT_CONTACT_SOURCES`: the contact chain's order. Default `hunter,apollo,website`. */
+export const contactSourcesConfig = sourceListConfig("ENRICHMENT_CONTACT_SOURCES", ContactSourceNames);
+
+/** How long `provider_cache` keeps an answer: found, and "nothing there" (shorter: things appear). */
+export interface CacheTtls {
+  readonly found: Duration.Duration;
+  readonly notFound: Duration.Duration;
+}
+
+/** `ENRICHMENT_CACHE_TTL_FOUND` (default `30 days`), `ENRICHMENT_CACHE_TTL_NOT_FOUND` (default `7 days`). */
+export const cacheTtlConfig: Config.Config<CacheTtls> = Config.all({
+  found: Config.duration("ENRICHMENT_CACHE_TTL_FOUND").pipe(Config.withDefault(Duration.days(30))),
+  notFound: Config.duration("ENRICHMENT_CACHE_TTL_NOT_FOUND").pipe(Config.withDefault(Duration.days(7))),
+});
+
+/** Titles of the people who decide on utility costs, for Apollo's `person_titles[]`. */
+export const DefaultApolloTitles: ReadonlyArray<string> = [
+  "facilities",
+  "facility manager",
+  "director of facilities",
+  "operations",
+  "cfo",
+  "controller",
+  "energy manager",
+  "plant manager",
+  "owner",
+  "president",
+];
+
+/** `APOLLO_PERSON_TITLES`: comma list, default `DefaultApolloTitles`. */
+export const apolloTitlesConfig: Config.Config<ReadonlyArray<string>> = Config.string(
+  "APOLLO_PERSON_TITLES",
+).pipe(
+  Config.map((s) =>
+    s
+      .split(",")
+      .map((t) => t.trim())
+      .filter((t) => t !== ""),
+  ),
+  Config.validate({ message: "must name at least one title", validation: (ts) => ts.length > 0 }),
+  Config.withDefault(DefaultApolloTitles),
+);

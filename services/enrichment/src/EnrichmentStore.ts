@@ -1,0 +1,81 @@
+import { allowedFrom } from "@leadflow/contracts";
+import { query, type Tx } from "@leadflow/runtime";
+import { Effect } from "effect";
+import type { Sql } from "postgres";
+import type { ContactHit } from "./contacts/ContactFinder.js";
+import type { PhoneHit } from "./phones/PhoneSource.js";
+
+/** The SQL the enrichment stage owns: its companies' phones, contacts and auto-approvals. */
+
+export interface CompanyRow {
+  id: string;
+  name: string;
+  city: string | null;
+  state: string | null;
+  website: string | null;
+  domain: string | null;
+  phone: string | null;
+  phone_source: string | null;
+  is_sample: boolean;
+}
+
+/** Read without a transaction: the lookups that follow take network time. */
+export const loadCompanies = (sql: Sql, ids: ReadonlyArray<string>) =>
+  query(sql<CompanyRow[]>`
+    select id, name, city, state, website, domain, phone, phone_source, is_sample
+    from companies where id = any(${ids as string[]}::uuid[])`);
+
+export interface CompanyResult {
+  readonly companyId: string;
+  readonly phone: PhoneHit | null;
+  readonly contacts: ReadonlyArray<ContactHit>;
+}
+
+/**
+ * Writes what the lookups found, in one transaction: new phones (never overwriting one the
+ * company has), contacts (upserted on company + email), and the automatic approval of every
+ * company with a usable contact — `approved_by = 'system (contact found)'`, as the original.
+ */
+export const saveResults = (tx: Tx, runId: string, results: ReadonlyArray<CompanyResult>) =>
+  Effect.gen(function* () {
+    const phones = results.filter((r) => r.phone !== null);
+    for (const r of phones) {
+      yield* query(tx`
+        update companies set phone = ${r.phone!.national}, phone_source = ${r.phone!.source}, updated_at = now()
+        where id = ${r.companyId} and phone is null`);
+    }
+    const contacts = results.flatMap((r) =>
+      r.contacts
+        .filter((c) => c.email !== null)
+        .map((c) => ({
+          company_id: r.companyId,
+          full_name: c.fullName,
+          first_name: c.firstName,
+          last_name: c.lastName,
+          title: c.title,
+          email: c.email!.toLowerCase(),
+          phone: c.phone,
+          source: c.source,
+          confidence: Math.max(0, Math.min(100, Math.round(c.confidence))),
+          linkedin_url: c.linkedinUrl ?? null,
+        })),
+    );
+    if (contacts.length > 0) {
+      yield* query(tx`
+        insert into contacts ${tx(contacts)}
+        on conflict (company_id, email) do update set
+          full_name = coalesce(excluded.full_name, contacts.full_name),
+          title = coalesce(excluded.title, contacts.title),
+          confidence = greatest(excluded.confidence, contacts.confidence)`);
+    }
+    const approve = [...new Set(contacts.map((c) => c.company_id))];
+    if (approve.length === 0) return 0;
+    const approved = yield* query(tx<{ company_id: string }[]>`
+      update lead_scores set approved_human = true, approved_by = 'system (contact found)', approved_at = now()
+      where run_id = ${runId} and company_id = any(${approve}::uuid[]) and not approved_human
+      returning company_id`);
+    yield* query(tx`
+      update companies set status = 'approved', updated_at = now()
+      where id = any(${approve}::uuid[]) and status = any(${allowedFrom("approved") as string[]})`);
+    return approved.length;
+  });

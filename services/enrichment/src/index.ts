@@ -1,0 +1,1 @@
+export { EnrichmentPlugin } from "./EnrichmentPlugin.js";

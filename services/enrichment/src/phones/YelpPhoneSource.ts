@@ -1,0 +1,123 @@
+import { type ProviderClassifier, ProviderHttp } from "@leadflow/runtime";
+import { Effect, Redacted, Schema } from "effect";
+import type { ProviderClientSettings } from "../EnrichmentConfig.js";
+import { cacheKey } from "../ProviderCache.js";
+import { bestNameMatch } from "./NameMatch.js";
+import {
+  fieldsFromProviderError,
+  normalisePhone,
+  type PhoneHit,
+  PhoneLookupError,
+  type PhoneLookupInput,
+  type PhoneSource,
+} from "./PhoneSource.js";
+
+const SOURCE = "yelp";
+const CREDENTIAL = "YELP_API_KEY";
+const LIMIT = 5;
+
+const NullableString = Schema.optional(Schema.NullOr(Schema.String));
+
+const Business = Schema.Struct({
+  id: Schema.String,
+  alias: NullableString,
+  name: Schema.String,
+  url: NullableString,
+  is_closed: Schema.optional(Schema.Boolean),
+  /** E.164, or "" when the business has none. */
+  phone: NullableString,
+  display_phone: NullableString,
+  location: Schema.optional(
+    Schema.NullOr(Schema.Struct({ city: NullableString, state: NullableString, country: NullableString })),
+  ),
+});
+type Business = typeof Business.Type;
+
+const SearchResponse = Schema.Struct({ businesses: Schema.Array(Business) });
+
+/** The daily cap (ACCESS_LIMIT_REACHED) is a 429 too, but waiting seconds will not lift it. */
+const classify: ProviderClassifier = (status, body) => {
+  const code = (body as { error?: { code?: string } } | null)?.error?.code;
+  if (status === 429 && code === "ACCESS_LIMIT_REACHED") return { kind: "rate_limited", retryable: false };
+  if (code === "TOKEN_INVALID" || code === "TOKEN_MISSING" || code === "UNAUTHORIZED") {
+    return { kind: "unauthorized", retryable: false };
+  }
+  return undefined;
+};
+
+const location = (c: PhoneLookupInput): string =>
+  [c.city, c.state]
+    .map((s) => s?.trim() ?? "")
+    .filter((s) => s !== "")
+    .join(", ");
+
+const inCity = (b: Business, city: string | null): number =>
+  city !== null && (b.location?.city ?? "").trim().toLowerCase() === city.trim().toLowerCase() ? 0.01 : 0;
+
+/**
+ * Yelp Fusion business search (`term` = name, `location` = "city, state", `limit` 5): the open
+ * business whose name matches the company's, and its `phone`. Business Match would need a street
+ * address, which companies often lack.
+ */
+export const makeYelpPhoneSource = (settings: ProviderClientSettings) =>
+  Effect.gen(function* () {
+    const http = yield* ProviderHttp;
+    const client = yield* http.client({
+      provider: SOURCE,
+      baseUrl: settings.baseUrl,
+      headers: { Authorization: Redacted.make(`Bearer ${Redacted.value(settings.apiKey)}`) },
+      ratePerSec: settings.limits.ratePerSec,
+      concurrency: settings.limits.concurrency,
+      timeoutMs: settings.limits.timeoutMs,
+      credentialHint: CREDENTIAL,
+      classify,
+      ...(settings.maxAttempts !== undefined ? { maxAttempts: settings.maxAttempts } : {}),
+      ...(settings.retryBaseMs !== undefined ? { retryBaseMs: settings.retryBaseMs } : {}),
+    });
+
+    const lookup = Effect.fn("YelpPhoneSource.lookup")(function* (company: PhoneLookupInput) {
+      const country = company.country ?? "US";
+      const { businesses } = yield* client
+        .json({
+          path: "/v3/businesses/search",
+          query: { term: company.name.trim(), location: location(company), limit: LIMIT },
+          schema: SearchResponse,
+        })
+        .pipe(
+          Effect.mapError(
+            (e) => new PhoneLookupError({ source: SOURCE, ...fieldsFromProviderError(e, CREDENTIAL) }),
+          ),
+        );
+      const withPhone = businesses.flatMap((business) => {
+        if (business.is_closed === true) return [];
+        const phone =
+          normalisePhone(business.phone, country) ?? normalisePhone(business.display_phone, country);
+        return phone !== null ? [{ business, phone }] : [];
+      });
+      const best = bestNameMatch(
+        company.name,
+        withPhone,
+        (c) => c.business.name,
+        (c) => inCity(c.business, company.city),
+      );
+      if (best === null) return null;
+      const { business, phone } = best.candidate;
+      const hit: PhoneHit = {
+        ...phone,
+        source: SOURCE,
+        confidence: Math.round(best.score * 85),
+        raw: { id: business.id, name: business.name, url: business.url ?? null },
+      };
+      return hit;
+    });
+
+    const source: PhoneSource = {
+      name: SOURCE,
+      cacheAs: SOURCE,
+      keyOf: (c) =>
+        c.name.trim() !== "" && location(c) !== "" ? cacheKey.place(c.name, c.city, c.state) : null,
+      missing: (c) => (c.name.trim() === "" ? "no company name" : "no city or state"),
+      lookup,
+    };
+    return source;
+  });

@@ -1,0 +1,264 @@
+import { dbLayer } from "@leadflow/runtime";
+import { createTestDatabase, type TestDatabase } from "@leadflow/testkit";
+import {
+  type ApolloFake,
+  fakeApolloPerson,
+  type GooglePlacesPhoneFake,
+  type HunterFake,
+  startApolloFake,
+  startGooglePlacesPhoneFake,
+  startHunterFake,
+  startYelpPhoneFake,
+  type YelpPhoneFake,
+} from "@leadflow/testkit/fakes";
+import { Data, Effect, Layer, Option, Schema } from "effect";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { makeApolloContactFinder } from "../../src/contacts/ApolloContactFinder.js";
+import { makeContactChain } from "../../src/contacts/ContactChain.js";
+import { makeHunterContactFinder } from "../../src/contacts/HunterContactFinder.js";
+import { makeWebsiteContactFinder } from "../../src/contacts/WebsiteContactFinder.js";
+import { ProviderCache, ProviderCacheLive } from "../../src/ProviderCache.js";
+import { makeGooglePlacesPhoneSource } from "../../src/phones/GooglePlacesPhoneSource.js";
+import { makePhoneChain } from "../../src/phones/PhoneChain.js";
+import { makeWebsitePhoneSource } from "../../src/phones/WebsitePhoneSource.js";
+import { makeYelpPhoneSource } from "../../src/phones/YelpPhoneSource.js";
+import type { WebsiteFindings } from "../../src/web/Website.js";
+import { HttpTest, settings, ttl, websiteStub } from "./support.js";
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase("lf_enrich_cache");
+});
+afterAll(async () => {
+  await db?.drop();
+});
+beforeEach(async () => {
+  await db.sql`delete from provider_cache`;
+});
+
+const cacheLayer = () => ProviderCacheLive.pipe(Layer.provide(dbLayer({ url: db.url, max: 2 })));
+
+const withCache = <A, E>(effect: Effect.Effect<A, E, ProviderCache>) =>
+  Effect.runPromise(effect.pipe(Effect.provide(cacheLayer())));
+
+const Answer = Schema.NullOr(Schema.Struct({ phone: Schema.String }));
+
+class Boom extends Data.TaggedError("Boom")<{ readonly message: string }> {}
+
+describe("ProviderCache", () => {
+  it("stores and returns values per provider and key, 'not found' (null) included", async () => {
+    const [found, missing, other, absent] = await withCache(
+      Effect.gen(function* () {
+        const cache = yield* ProviderCache;
+        yield* cache.put("yelp", "acme|buffalo|ny", { phone: "+17165550100" }, "1 day", Answer);
+        yield* cache.put("yelp", "nobody|buffalo|ny", null, "1 day", Answer);
+        return [
+          yield* cache.get("yelp", "acme|buffalo|ny", Answer),
+          yield* cache.get("yelp", "nobody|buffalo|ny", Answer),
+          yield* cache.get("google_places", "acme|buffalo|ny", Answer),
+          yield* cache.get("yelp", "unknown", Answer),
+        ];
+      }),
+    );
+    expect(found).toEqual(Option.some({ phone: "+17165550100" }));
+    expect(missing).toEqual(Option.some(null));
+    expect(other).toEqual(Option.none());
+    expect(absent).toEqual(Option.none());
+    const rows =
+      await db.sql`select provider, cache_key, value, expires_at > now() + interval '23 hours' as long
+                              from provider_cache order by cache_key`;
+    expect(rows.map((r) => [r.provider, r.cache_key, r.value, r.long])).toEqual([
+      ["yelp", "acme|buffalo|ny", { v: { phone: "+17165550100" } }, true],
+      ["yelp", "nobody|buffalo|ny", { v: null }, true],
+    ]);
+  });
+
+  it("ignores expired entries, and purges them", async () => {
+    const [value, purged] = await withCache(
+      Effect.gen(function* () {
+        const cache = yield* ProviderCache;
+        yield* cache.put("hunter", "acme.com", { phone: "x" }, "1 day", Answer);
+        yield* Effect.promise(
+          () => db.sql`update provider_cache set expires_at = now() - interval '1 second'`,
+        );
+        return [yield* cache.get("hunter", "acme.com", Answer), yield* cache.purgeExpired] as const;
+      }),
+    );
+    expect(value).toEqual(Option.none());
+    expect(purged).toBe(1);
+  });
+
+  it("treats an entry that no longer decodes as absent", async () => {
+    await db.sql`insert into provider_cache (provider, cache_key, value, expires_at)
+                 values ('yelp', 'k', ${db.sql.json({ v: { phone: 42 } })}, now() + interval '1 day')`;
+    expect(await withCache(Effect.flatMap(ProviderCache, (c) => c.get("yelp", "k", Answer)))).toEqual(
+      Option.none(),
+    );
+  });
+
+  it("cached() runs the effect once, stores its answer (null too) and never stores a failure", async () => {
+    let runs = 0;
+    const lookup = (answer: "hit" | "none" | "fail") =>
+      Effect.suspend(() => {
+        runs++;
+        return answer === "fail"
+          ? Effect.fail(new Boom({ message: "provider down" }))
+          : Effect.succeed(answer === "hit" ? { phone: "+17165550100" } : null);
+      });
+    const results = await withCache(
+      Effect.gen(function* () {
+        const cache = yield* ProviderCache;
+        const ttlOf = (a: { phone: string } | null) => (a === null ? "1 hour" : "1 day");
+        const a = yield* cache.cached("google_places", "a", ttlOf, Answer, lookup("hit"));
+        const a2 = yield* cache.cached("google_places", "a", ttlOf, Answer, lookup("fail"));
+        const b = yield* cache.cached("google_places", "b", ttlOf, Answer, lookup("none"));
+        const b2 = yield* cache.cached("google_places", "b", ttlOf, Answer, lookup("fail"));
+        const c = yield* Effect.either(cache.cached("google_places", "c", ttlOf, Answer, lookup("fail")));
+        const c2 = yield* cache.cached("google_places", "c", ttlOf, Answer, lookup("hit"));
+        return { a, a2, b, b2, c, c2 };
+      }),
+    );
+    expect(results.a).toEqual({ value: { phone: "+17165550100" }, fromCache: false });
+    expect(results.a2).toEqual({ value: { phone: "+17165550100" }, fromCache: true });
+    expect(results.b).toEqual({ value: null, fromCache: false });
+    expect(results.b2).toEqual({ value: null, fromCache: true });
+    expect(results.c._tag).toBe("Left");
+    expect(results.c2.fromCache).toBe(false);
+    expect(runs).toBe(4);
+    const [notFoundTtl] = await db.sql`select expires_at < now() + interval '2 hours' as short
+                                        from provider_cache where cache_key = 'b'`;
+    expect(notFoundTtl?.short).toBe(true);
+  });
+});
+
+describe("chains over the real cache", () => {
+  let google: GooglePlacesPhoneFake;
+  let yelp: YelpPhoneFake;
+  let hunter: HunterFake;
+  let apollo: ApolloFake;
+  beforeEach(async () => {
+    google = await startGooglePlacesPhoneFake({
+      directory: [{ name: "Abbott Hotel", city: "Buffalo", state: "NY", phone: "7165550101" }],
+    });
+    yelp = await startYelpPhoneFake({
+      directory: [{ name: "Barrett Foods", city: "Buffalo", state: "NY", phone: "7165550202" }],
+    });
+    hunter = await startHunterFake({ generate: false });
+    apollo = await startApolloFake({ generate: false });
+    apollo.setPeople("barrettfoods.com", [
+      fakeApolloPerson({
+        domain: "barrettfoods.com",
+        first_name: "Bea",
+        last_name: "Barr",
+        title: "Controller",
+      }),
+    ]);
+  });
+  afterEach(async () => {
+    await Promise.all([google.close(), yelp.close(), hunter.close(), apollo.close()]);
+  });
+
+  const companies = [
+    { name: "Abbott Hotel", city: "Buffalo", state: "NY", website: null, domain: "abbotthotel.com" },
+    { name: "Barrett Foods", city: "Buffalo", state: "NY", website: null, domain: "barrettfoods.com" },
+    { name: "Calloway Works", city: "Buffalo", state: "NY", website: null, domain: "callowayworks.com" },
+  ];
+
+  const sites: Record<string, WebsiteFindings> = {
+    "https://abbotthotel.com": {
+      url: "https://abbotthotel.com/",
+      pagesScanned: 2,
+      phones: [],
+      emails: [{ email: "info@abbotthotel.com", page: "https://abbotthotel.com/contact", source: "mailto" }],
+      people: [],
+    },
+    "https://callowayworks.com": {
+      url: "https://callowayworks.com/",
+      pagesScanned: 1,
+      phones: [
+        {
+          e164: "+17165550303",
+          national: "(716) 555-0303",
+          source: "text",
+          page: "https://callowayworks.com/",
+        },
+      ],
+      emails: [],
+      people: [],
+    },
+  };
+
+  const providerCalls = () => google.calls() + yelp.calls() + hunter.calls() + apollo.calls();
+
+  /** One enrichment pass: phone chain then contact chain for each company, on fresh chains. */
+  const enrich = (site: ReturnType<typeof websiteStub>) =>
+    Effect.runPromise(
+      Effect.gen(function* () {
+        const phones = yield* makePhoneChain(
+          [
+            yield* makeGooglePlacesPhoneSource(settings(google.url, google.apiKey)),
+            yield* makeYelpPhoneSource(settings(yelp.url, yelp.apiKey)),
+            yield* makeWebsitePhoneSource({ ttl }),
+          ],
+          { ttl },
+        );
+        const contacts = yield* makeContactChain(
+          [
+            yield* makeHunterContactFinder(settings(hunter.url, hunter.apiKey)),
+            yield* makeApolloContactFinder(settings(apollo.url, apollo.apiKey)),
+            yield* makeWebsiteContactFinder({ ttl }),
+          ],
+          { ttl },
+        );
+        return yield* Effect.forEach(companies, (c) =>
+          Effect.all({ phone: phones.lookup(c), contact: contacts.find(c) }),
+        );
+      }).pipe(Effect.provide(Layer.mergeAll(HttpTest, cacheLayer(), site.layer))),
+    );
+
+  it("a second run with the same inputs makes zero provider calls and scans no website", async () => {
+    const firstSite = websiteStub(sites);
+    const first = await enrich(firstSite);
+    expect(first.map((r) => [r.phone.source, r.contact.source])).toEqual([
+      ["google_places", "website"],
+      ["yelp", "apollo"],
+      ["website", null],
+    ]);
+    const callsAfterFirst = providerCalls();
+    expect(callsAfterFirst).toBeGreaterThan(0);
+    expect(firstSite.scanned).toHaveLength(2);
+
+    const secondSite = websiteStub(sites);
+    const second = await enrich(secondSite);
+    expect(providerCalls()).toBe(callsAfterFirst);
+    expect(secondSite.scanned).toHaveLength(0);
+    expect(second.map((r) => [r.phone.hit?.e164, r.contact.best?.email])).toEqual(
+      first.map((r) => [r.phone.hit?.e164, r.contact.best?.email]),
+    );
+    expect(
+      second
+        .flatMap((r) => [...r.phone.attempts, ...r.contact.attempts])
+        .filter((a) => a.source !== "website"),
+    ).toSatisfy((attempts: ReadonlyArray<{ cached: boolean }>) => attempts.every((a) => a.cached));
+  });
+
+  it("refetches expired entries", async () => {
+    await enrich(websiteStub(sites));
+    const before = google.calls();
+    await db.sql`update provider_cache set expires_at = now() - interval '1 second' where provider = 'google_places'`;
+    await enrich(websiteStub(sites));
+    expect(google.calls()).toBe(before + companies.length);
+  });
+
+  it("does not cache errors: a provider that failed is asked again next run", async () => {
+    google.serverErrorNext(3);
+    const first = await enrich(websiteStub(sites));
+    expect(first[0]?.phone.attempts[0]).toMatchObject({ source: "google_places", outcome: "error" });
+    const [row] = await db.sql`select count(*)::int as n from provider_cache
+                               where provider = 'google_places' and cache_key = 'abbott hotel|buffalo|ny'`;
+    expect(row?.n).toBe(0);
+    const second = await enrich(websiteStub(sites));
+    expect(second[0]?.phone).toMatchObject({ source: "google_places", hit: { e164: "+17165550101" } });
+    expect(second[0]?.phone.attempts[0]).toMatchObject({ outcome: "hit", cached: false });
+  });
+});

@@ -1,0 +1,174 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AnalystPlugin } from "@leadflow/analyst";
+import type { RunSummary } from "@leadflow/contracts";
+import { EnrichmentPlugin } from "@leadflow/enrichment";
+import { OrchestratorPlugin } from "@leadflow/orchestrator";
+import { ScoutPlugin } from "@leadflow/scout";
+import {
+  connectJet,
+  createTestDatabase,
+  createTestNats,
+  startTestHost,
+  type TestDatabase,
+  type TestHost,
+  type TestNats,
+  waitFor,
+} from "@leadflow/testkit";
+import {
+  type GooglePlacesPhoneFake,
+  type HunterFake,
+  startGooglePlacesPhoneFake,
+  startHunterFake,
+} from "@leadflow/testkit/fakes";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// Six hospitals from a CSV; Google Places knows four of their phones, Hunter has people at four
+// of their domains (two domains have nobody).
+const hospitals = [
+  ["Lakeside General Hospital", "lakesidegeneral.test", "(716) 845-2000"],
+  ["Erie County Medical Center", "eriecountymedical.test", "(716) 898-3000"],
+  ["Niagara Children's Hospital", "niagarachildrens.test", "(716) 878-7000"],
+  ["Delaware Park Surgical Hospital", "delawareparksurgical.test", "(716) 887-4600"],
+  ["Riverside Rehabilitation Hospital", "riversiderehab.test", null],
+  ["Grand Island Community Hospital", "grandislandcommunity.test", null],
+] as const;
+
+let db: TestDatabase;
+let nats: TestNats;
+let host: TestHost;
+let google: GooglePlacesPhoneFake;
+let hunter: HunterFake;
+let dir: string;
+
+beforeAll(async () => {
+  [db, nats, google, hunter] = await Promise.all([
+    createTestDatabase(),
+    createTestNats(),
+    startGooglePlacesPhoneFake({
+      directory: hospitals
+        .filter(([, , phone]) => phone !== null)
+        .map(([name, domain, phone]) => ({
+          name,
+          city: "Buffalo",
+          state: "NY",
+          phone: phone!,
+          website: `https://${domain}/`,
+        })),
+    }),
+    startHunterFake({ domains: { "riversiderehab.test": [], "eriecountymedical.test": [] } }),
+  ]);
+  dir = await mkdtemp(join(tmpdir(), "leadflow-csv-"));
+  const csv = [
+    "name,industry,address,city,state,postal_code,phone,website,employees,sites",
+    ...hospitals.map(
+      ([name, domain]) => `"${name}",hospital,1 Main St,Buffalo,NY,14202,,https://${domain}/,900,2`,
+    ),
+  ].join("\n");
+  await writeFile(join(dir, "companies.csv"), csv);
+  Object.assign(process.env, {
+    SCOUT_SOURCES: "csv",
+    SCOUT_CSV_PATH: join(dir, "companies.csv"),
+    GOOGLE_PLACES_API_KEY: google.apiKey,
+    GOOGLE_PLACES_BASE_URL: google.url,
+    HUNTER_API_KEY: hunter.apiKey,
+    HUNTER_BASE_URL: hunter.url,
+    ENRICHMENT_PHONE_SOURCES: "google_places",
+    ENRICHMENT_CONTACT_SOURCES: "hunter",
+  });
+  host = await startTestHost([OrchestratorPlugin, ScoutPlugin, AnalystPlugin, EnrichmentPlugin], {
+    databaseUrl: db.url,
+    natsUrl: nats.url,
+  });
+});
+
+afterAll(async () => {
+  await host?.stop();
+  for (const k of [
+    "SCOUT_SOURCES",
+    "SCOUT_CSV_PATH",
+    "GOOGLE_PLACES_API_KEY",
+    "GOOGLE_PLACES_BASE_URL",
+    "HUNTER_API_KEY",
+    "HUNTER_BASE_URL",
+    "ENRICHMENT_PHONE_SOURCES",
+    "ENRICHMENT_CONTACT_SOURCES",
+  ]) {
+    delete process.env[k];
+  }
+  await Promise.all([
+    db?.drop(),
+    nats?.stop(),
+    google?.close(),
+    hunter?.close(),
+    dir ? rm(dir, { recursive: true, force: true }) : undefined,
+  ]);
+});
+
+const runToGate = async (id: string) => {
+  const jet = await connectJet(nats.url);
+  await jet.publishRaw("leadflow.cmd.run.start", {
+    industry: "hospital",
+    location: "Buffalo, NY",
+    count: 6,
+    requestId: id,
+  });
+  await jet.close();
+  return waitFor(
+    async () => {
+      const row = (
+        await db.sql<
+          { status: string; summary: RunSummary }[]
+        >`select status, summary from runs where id = ${id}`
+      )[0];
+      return row && ["awaiting_approval", "failed", "completed"].includes(row.status) ? row : undefined;
+    },
+    { what: `run ${id} at the gate`, timeoutMs: 45_000 },
+  );
+};
+
+describe("enrichment", () => {
+  it("finds phones (first hit wins) and contacts for the high tier, and approves companies with a contact", async () => {
+    const run = await runToGate("enrich-1");
+    expect(run.status).toBe("awaiting_approval");
+    expect(run.summary.leads.high).toBe(6);
+    const phones = await db.sql<{ name: string; phone: string | null; phone_source: string | null }[]>`
+      select name, phone, phone_source from companies order by name`;
+    expect(phones.filter((p) => p.phone !== null)).toHaveLength(4);
+    expect(phones.find((p) => p.name === "Lakeside General Hospital")).toMatchObject({
+      phone: "(716) 845-2000",
+      phone_source: "google_places",
+    });
+    const contacts =
+      await db.sql`select c.name, ct.email, ct.source from contacts ct join companies c on c.id = ct.company_id`;
+    expect(contacts).toHaveLength(4);
+    expect(contacts.every((c) => c.source === "hunter")).toBe(true);
+    const approved = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from lead_scores where run_id = 'enrich-1' and approved_human and approved_by = 'system (contact found)'`;
+    expect(approved[0]!.n).toBe(4);
+    expect((await db.sql`select count(*)::int as n from companies where status = 'approved'`)[0]!.n).toBe(4);
+    expect(run.summary.enrichment).toMatchObject({
+      companies: 6,
+      phonesBySource: { google_places: 4 },
+      contacts: 4,
+      contactsBySource: { hunter: 4 },
+      autoApproved: 4,
+    });
+    // the leads approval was requested after analysis, as in the original
+    const approvals =
+      await db.sql`select approval_type, status from human_approval_requests where run_id = 'enrich-1'`;
+    expect(approvals).toEqual([{ approval_type: "leads", status: "pending" }]);
+  });
+
+  it("spends no provider call twice: a repeat run is answered from the cache and the database", async () => {
+    const googleCalls = google.calls();
+    const hunterCalls = hunter.calls();
+    const run = await runToGate("enrich-2");
+    expect(run.status).toBe("awaiting_approval");
+    expect(run.summary.companies.duplicates).toBe(6);
+    expect(google.calls()).toBe(googleCalls);
+    expect(hunter.calls()).toBe(hunterCalls);
+    expect(run.summary.enrichment?.contacts).toBe(4);
+  });
+});
