@@ -3,6 +3,7 @@ import { EnrichmentPlugin } from "@leadflow/enrichment";
 import { OrchestratorPlugin } from "@leadflow/orchestrator";
 import type { AnyPlugin } from "@leadflow/runtime";
 import { ScoutPlugin } from "@leadflow/scout";
+import { WriterPlugin } from "@leadflow/writer";
 
 /** Every service the CLI can run, with its default HTTP port (`PORT` overrides it). */
 export const Services: Record<string, { readonly plugin: AnyPlugin; readonly port: number }> = {
@@ -10,6 +11,7 @@ export const Services: Record<string, { readonly plugin: AnyPlugin; readonly por
   scout: { plugin: ScoutPlugin, port: 8011 },
   analyst: { plugin: AnalystPlugin, port: 8012 },
   enrichment: { plugin: EnrichmentPlugin, port: 8013 },
+  writer: { plugin: WriterPlugin, port: 8014 },
 };
 
 export const serviceNames = Object.keys(Services);

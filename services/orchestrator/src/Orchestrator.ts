@@ -26,8 +26,8 @@ import {
 import { type Decision, decide, type MachineConfig, type RunInput, type RunView } from "./RunMachine.js";
 import * as Store from "./RunStore.js";
 
-/** The automated stages of a run, in order (the writer joins with its service). */
-export const Pipeline: ReadonlyArray<Stage> = ["scout", "analyst", "enrichment"];
+/** The automated stages of a run, in order. */
+export const Pipeline: ReadonlyArray<Stage> = ["scout", "analyst", "enrichment", "writer"];
 
 /** The retry chain's schedule: exponential from the base delay, with jitter. */
 export const retrySchedule = (baseMs: number) =>
@@ -137,13 +137,15 @@ const apply = (
             });
           }
           if (tasks.length === 0) {
-            // nothing to do for this stage: treat it as done at once
+            // nothing to do for this stage: say so, and treat it as done at once
+            yield* Store.addNote(ctx.tx, runId, `${stage}: nothing to do (${nothingToDo[stage]})`);
             const next = decide(
               run,
               { _tag: "TaskCompleted", stage, openChunks: 0, produced: 0 },
               machine(settings),
             );
-            yield* apply(ctx, run, next);
+            // the decision for the next step announces the run; this one's remaining commands are moot
+            return yield* apply(ctx, run, next);
           }
           break;
         }
@@ -241,6 +243,13 @@ const apply = (
       }
     }
   });
+
+const nothingToDo: Record<Stage, string> = {
+  scout: "no search",
+  analyst: "no companies found",
+  enrichment: "no high-tier lead",
+  writer: "no approved company without a draft",
+};
 
 const summarizeParams = (params: Record<string, unknown>) =>
   Array.isArray(params.companyIds) ? { companies: params.companyIds.length } : params;

@@ -19,9 +19,12 @@ import {
 import {
   type GooglePlacesPhoneFake,
   type HunterFake,
+  type OllamaFake,
   startGooglePlacesPhoneFake,
   startHunterFake,
+  startOllamaFake,
 } from "@leadflow/testkit/fakes";
+import { WriterPlugin } from "@leadflow/writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // Six hospitals from a CSV; Google Places knows four of their phones, Hunter has people at four
@@ -40,6 +43,7 @@ let nats: TestNats;
 let host: TestHost;
 let google: GooglePlacesPhoneFake;
 let hunter: HunterFake;
+let ollama: OllamaFake;
 let dir: string;
 
 beforeAll(async () => {
@@ -59,6 +63,7 @@ beforeAll(async () => {
     }),
     startHunterFake({ domains: { "riversiderehab.test": [], "eriecountymedical.test": [] } }),
   ]);
+  ollama = await startOllamaFake();
   dir = await mkdtemp(join(tmpdir(), "leadflow-csv-"));
   const csv = [
     "name,industry,address,city,state,postal_code,phone,website,employees,sites",
@@ -76,11 +81,16 @@ beforeAll(async () => {
     HUNTER_BASE_URL: hunter.url,
     ENRICHMENT_PHONE_SOURCES: "google_places",
     ENRICHMENT_CONTACT_SOURCES: "hunter",
+    OLLAMA_BASE_URL: ollama.url,
+    OLLAMA_TIMEOUT_MS: "1500",
   });
-  host = await startTestHost([OrchestratorPlugin, ScoutPlugin, AnalystPlugin, EnrichmentPlugin], {
-    databaseUrl: db.url,
-    natsUrl: nats.url,
-  });
+  host = await startTestHost(
+    [OrchestratorPlugin, ScoutPlugin, AnalystPlugin, EnrichmentPlugin, WriterPlugin],
+    {
+      databaseUrl: db.url,
+      natsUrl: nats.url,
+    },
+  );
 });
 
 afterAll(async () => {
@@ -128,8 +138,8 @@ const runToGate = async (id: string) => {
   );
 };
 
-describe("enrichment", () => {
-  it("finds phones (first hit wins) and contacts for the high tier, and approves companies with a contact", async () => {
+describe("a whole run through the provider fakes", () => {
+  it("finds phones (first hit wins) and contacts for the high tier, approves companies with a contact, drafts their emails, asks for both approvals", async () => {
     const run = await runToGate("enrich-1");
     expect(run.status).toBe("awaiting_approval");
     expect(run.summary.leads.high).toBe(6);
@@ -155,10 +165,29 @@ describe("enrichment", () => {
       contactsBySource: { hunter: 4 },
       autoApproved: 4,
     });
-    // the leads approval was requested after analysis, as in the original
-    const approvals =
-      await db.sql`select approval_type, status from human_approval_requests where run_id = 'enrich-1'`;
-    expect(approvals).toEqual([{ approval_type: "leads", status: "pending" }]);
+    // drafts for the four approved companies, written by the LLM (Ollama's fake)
+    const drafts = await db.sql<
+      { backend: string; is_fallback: boolean; to_email: string; body_html: string; approval_id: string }[]
+    >`select backend, is_fallback, to_email, body_html, approval_id from email_drafts where run_id = 'enrich-1'`;
+    expect(drafts).toHaveLength(4);
+    expect(drafts.every((d) => d.backend === "ollama" && !d.is_fallback && d.to_email.includes("@"))).toBe(
+      true,
+    );
+    expect(drafts.every((d) => d.body_html.includes("<html"))).toBe(true);
+    expect(run.summary.drafts).toEqual({ drafted: 4, byBackend: { ollama: 4 }, fallbacks: 0 });
+    // the leads approval after analysis (as in the original), the emails approval after writing
+    const approvals = await db.sql<{ id: string; approval_type: string; status: string; items: number }[]>`
+      select id, approval_type, status, cardinality(item_ids) as items from human_approval_requests
+      where run_id = 'enrich-1' order by requested_at`;
+    expect(approvals.map((a) => [a.approval_type, a.status, a.items])).toEqual([
+      ["leads", "pending", 6],
+      ["emails", "pending", 4],
+    ]);
+    expect(new Set(drafts.map((d) => d.approval_id))).toEqual(new Set([approvals[1]!.id]));
+    const jet = await connectJet(nats.url);
+    const requested = await jet.messages("LEADFLOW_EVT", "leadflow.evt.approval.requested");
+    expect(requested.map((r) => (r.data as { type: string }).type)).toEqual(["leads", "emails"]);
+    await jet.close();
   });
 
   it("spends no provider call twice: a repeat run is answered from the cache and the database", async () => {
@@ -170,5 +199,27 @@ describe("enrichment", () => {
     expect(google.calls()).toBe(googleCalls);
     expect(hunter.calls()).toBe(hunterCalls);
     expect(run.summary.enrichment?.contacts).toBe(4);
+    // the companies already have their drafts: nothing more to write or approve, and it says so
+    expect(run.summary.drafts).toBeUndefined();
+    expect(run.summary.warnings).toContain("writer: nothing to do (no approved company without a draft)");
+  });
+
+  it("reaches the gate when the LLM answers garbage, nothing, or too late: template drafts, marked as fallbacks", async () => {
+    // new companies, so there is something to write
+    await db.sql`delete from email_drafts`;
+    ollama.answerNext(
+      { content: "Sure! Here is an email: hello???" },
+      { content: "" },
+      { content: "not json at all" },
+      { content: "{}", delayMs: 5000 },
+    );
+    const run = await runToGate("llm-bad-1");
+    expect(run.status).toBe("awaiting_approval");
+    const drafts = await db.sql<{ backend: string; is_fallback: boolean }[]>`
+      select backend, is_fallback from email_drafts where run_id = 'llm-bad-1'`;
+    expect(drafts.length).toBe(4);
+    expect(drafts.filter((d) => d.is_fallback).length).toBeGreaterThanOrEqual(1);
+    expect(drafts.filter((d) => d.is_fallback).every((d) => d.backend === "template")).toBe(true);
+    expect(run.summary.drafts?.fallbacks).toBeGreaterThanOrEqual(1);
   });
 });

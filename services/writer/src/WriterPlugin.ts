@@ -1,0 +1,57 @@
+import {
+  type WriterCommand,
+  WriterCompletedEvent,
+  WriterDraft,
+  WriterFailedEvent,
+} from "@leadflow/contracts";
+import { Db, definePlugin, type HandlerContext, ProviderHttpLive, stageFailureHook } from "@leadflow/runtime";
+import { Config, Effect, Layer } from "effect";
+import { loadJobs, saveDrafts, type WrittenDraft } from "./DraftStore.js";
+import { Sender, SenderLive } from "./SenderConfig.js";
+import { Writer, WriterFromConfigLive } from "./Writer.js";
+
+/** The drafts, written outside any transaction (LLM calls take seconds). */
+const writeDrafts = (command: WriterCommand) =>
+  Effect.gen(function* () {
+    const { sql } = yield* Db;
+    const writer = yield* Writer;
+    const sender = yield* Sender;
+    const concurrency = yield* Config.integer("WRITER_CONCURRENCY").pipe(Config.withDefault(4));
+    const jobs = yield* loadJobs(sql, command.runId, command.companyIds);
+    return yield* Effect.forEach(
+      jobs,
+      (job) => Effect.map(writer.write({ ...job.input, sender }), (draft): WrittenDraft => ({ job, draft })),
+      { concurrency },
+    );
+  });
+
+const save = (command: WriterCommand, ctx: HandlerContext, drafts: ReadonlyArray<WrittenDraft>) =>
+  Effect.gen(function* () {
+    const drafted = yield* saveDrafts(ctx.tx, command.runId, drafts);
+    const byBackend: Record<string, number> = {};
+    for (const { draft } of drafts) byBackend[draft.backend] = (byBackend[draft.backend] ?? 0) + 1;
+    ctx.publish(WriterCompletedEvent, {
+      runId: command.runId,
+      taskId: command.taskId,
+      attempt: command.attempt,
+      drafted,
+      byBackend,
+      fallbacks: drafts.filter((d) => d.draft.isFallback).length,
+    });
+  });
+
+/** The writer: a first email per approved company that has none, through an LLM or the template. */
+export const WriterPlugin = definePlugin({
+  name: "writer",
+  layer: Layer.mergeAll(WriterFromConfigLive.pipe(Layer.provide(ProviderHttpLive)), SenderLive),
+  consumers: [
+    {
+      contract: WriterDraft,
+      concurrency: 2,
+      maxDeliver: 3,
+      prepare: writeDrafts,
+      handle: save,
+      onDeadLetter: stageFailureHook(WriterFailedEvent),
+    },
+  ],
+});

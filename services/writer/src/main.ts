@@ -1,0 +1,4 @@
+import { serviceMain } from "@leadflow/runtime";
+import { WriterPlugin } from "./index.js";
+
+serviceMain(WriterPlugin, 8014);
