@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { type Contract, Headers } from "@leadflow/contracts";
 import { type MsgHdrs, headers as natsHeaders } from "@nats-io/transport-node";
 import { Either, ParseResult, Schema } from "effect";
@@ -15,7 +15,11 @@ export interface Envelope {
 const safeHeader = (value: string | null | undefined): string | null =>
   value && !/[\r\n\0]/.test(value) ? value : null;
 
-const newTraceparent = () => `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`;
+// from one random UUID (cheap, pooled randomness): 32 hex digits of trace id, 16 of span id
+const newTraceparent = () => {
+  const hex = randomUUID().replace(/-/g, "");
+  return `00-${hex}-${hex.slice(8, 24)}-01`;
+};
 
 /** Encodes a message of a contract to its JSON text (fails loudly: our own message is wrong). */
 export const encode = <A, I>(contract: Contract<A, I>, message: A): string =>
@@ -80,6 +84,17 @@ export const readEnvelope = (h: MsgHdrs | undefined, fallbackId: string): Envelo
 
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
 
+// one decoder per contract, built on first use (building it per message shows in profiles)
+const decoders = new WeakMap<object, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>>();
+const decoderFor = <A, I>(contract: Contract<A, I>) => {
+  let d = decoders.get(contract);
+  if (!d) {
+    d = Schema.decodeUnknownEither(contract.schema, { errors: "all" });
+    decoders.set(contract, d);
+  }
+  return d as (u: unknown) => Either.Either<A, ParseResult.ParseError>;
+};
+
 /** Decodes bytes with a contract's schema; every problem is listed, in words. */
 export const decode = <A, I>(
   contract: Contract<A, I>,
@@ -94,7 +109,7 @@ export const decode = <A, I>(
   } catch (error) {
     return Either.left([`body is not valid UTF-8 JSON: ${(error as Error).message}`]);
   }
-  return Schema.decodeUnknownEither(contract.schema, { errors: "all" })(json).pipe(
+  return decoderFor(contract)(json).pipe(
     Either.mapLeft((error) =>
       ParseResult.ArrayFormatter.formatErrorSync(error).map(
         (issue) => `${issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""}${issue.message}`,

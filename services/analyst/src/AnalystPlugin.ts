@@ -41,6 +41,8 @@ export const AnalystPlugin = definePlugin({
       contract: AnalystScore,
       concurrency: 2,
       maxDeliver: 3,
+      // a chunk is a few hundred companies: one per transaction keeps both workers busy
+      maxGroup: 1,
       handle: score,
       onDeadLetter: stageFailureHook(AnalystFailedEvent),
     },

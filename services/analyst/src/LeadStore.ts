@@ -1,8 +1,13 @@
-import { allowedFrom } from "@leadflow/contracts";
+import { allowedFrom, canTransition } from "@leadflow/contracts";
 import { query, type Tx } from "@leadflow/runtime";
 import { Effect } from "effect";
 import type { CompanyInput } from "./Features.js";
 import type { Analysis } from "./Model.js";
+
+/** Every status from which a company may be scored, directly or through `enriched`. */
+const scoredFrom = [
+  ...new Set([...allowedFrom("scored"), ...(canTransition("enriched", "scored") ? allowedFrom("enriched") : [])]),
+];
 
 /** Loads the companies of one analyst command. */
 export const loadCompanies = (tx: Tx, ids: ReadonlyArray<string>) =>
@@ -96,10 +101,8 @@ export const saveAnalyses = (
         score = excluded.score, tier = excluded.tier, reasons = excluded.reasons,
         model_version = excluded.model_version, scored_at = now()`);
     const ids = results.map((r) => r.company.id);
-    yield* query(tx`
-      update companies set status = 'enriched', updated_at = now()
-      where id = any(${ids}::uuid[]) and status = any(${allowedFrom("enriched") as string[]})`);
+    // new → enriched → scored in one statement: allowed from wherever both steps are allowed
     yield* query(tx`
       update companies set status = 'scored', updated_at = now()
-      where id = any(${ids}::uuid[]) and status = any(${allowedFrom("scored") as string[]})`);
+      where id = any(${ids}::uuid[]) and status = any(${scoredFrom as string[]})`);
   });

@@ -402,9 +402,11 @@ const stageConsumers = (stage: Stage) => [
   {
     contract: StageContracts[stage].completed as unknown as Contract<CompletedEvent, unknown>,
     concurrency: 4,
+    // one event per transaction: a group would lock several runs' rows in no fixed order
+    maxGroup: 1,
     handle: onStageCompleted(stage),
   },
-  { contract: StageContracts[stage].failed, concurrency: 2, handle: onStageFailed },
+  { contract: StageContracts[stage].failed, concurrency: 2, maxGroup: 1, handle: onStageFailed },
 ];
 
 /** The orchestrator: the run state machine's I/O shell. */

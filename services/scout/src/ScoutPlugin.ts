@@ -49,6 +49,7 @@ export const ScoutPlugin = definePlugin({
       contract: ScoutSearch,
       concurrency: 2,
       maxDeliver: 3,
+      maxGroup: 1,
       ackWait: "2 minutes",
       handle: search,
       // the orchestrator's retry chain takes over from here
