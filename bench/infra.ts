@@ -3,9 +3,11 @@
  * a database per benchmark, JetStream helpers, and a registry of child processes so none is
  * left behind, whatever happens.
  */
+import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Headers } from "@leadflow/contracts";
 import { provisionStreams } from "@leadflow/runtime";
 import { NatsServerProcess } from "@leadflow/runtime/embedded";
 import { adminUrl, createTestDatabase, type TestDatabase } from "@leadflow/testkit";
@@ -18,7 +20,7 @@ import {
   jetstream,
   jetstreamManager,
 } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, type MsgHdrs, type NatsConnection, headers as natsHeaders } from "@nats-io/transport-node";
 import { Effect } from "effect";
 import postgres from "postgres";
 
@@ -75,7 +77,7 @@ export const loadConfig = (): BenchConfig => {
   return {
     quick,
     reps: int("BENCH_REPS", quick ? 3 : 5),
-    messages: int("BENCH_MESSAGES", quick ? 5_000 : 20_000),
+    messages: int("BENCH_MESSAGES", quick ? 2_000 : 10_000),
     batchSize: int("BENCH_BATCH_SIZE", 100),
     publishWindow: int("BENCH_PUBLISH_WINDOW", 1024),
     e2eReps: int("BENCH_E2E_REPS", quick ? 1 : 3),
@@ -100,6 +102,20 @@ export const untrackPid = (pid: number | undefined): void => {
   if (pid !== undefined) livePids.delete(pid);
 };
 
+const liveDirs = new Set<string>();
+
+/** A temp folder of this bench's, removed when done (or on exit, whatever happens). */
+export const makeTempDir = async (prefix: string): Promise<string> => {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  liveDirs.add(dir);
+  return dir;
+};
+
+export const removeTempDir = async (dir: string): Promise<void> => {
+  await rm(dir, { recursive: true, force: true });
+  liveDirs.delete(dir);
+};
+
 const killTracked = () => {
   for (const pid of livePids) {
     try {
@@ -109,6 +125,8 @@ const killTracked = () => {
     }
   }
   livePids.clear();
+  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
+  liveDirs.clear();
 };
 
 let guardsInstalled = false;
@@ -141,7 +159,7 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 /** A nats-server child of its own (JetStream, file store in a temp folder) for `fn`. */
 export const withNatsServer = async <T>(fn: (server: NatsServerProcess) => Promise<T>): Promise<T> => {
-  const dir = await mkdtemp(join(tmpdir(), "leadflow-bench-nats-"));
+  const dir = await makeTempDir("leadflow-bench-nats-");
   let server: NatsServerProcess | undefined;
   try {
     server = await NatsServerProcess.create({ dataDir: dir });
@@ -151,7 +169,7 @@ export const withNatsServer = async <T>(fn: (server: NatsServerProcess) => Promi
     const pid = server?.pid;
     await server?.stop();
     untrackPid(pid);
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   }
 };
 
@@ -200,9 +218,16 @@ export interface JsClient {
   readonly close: () => Promise<void>;
 }
 
-/** A plain NATS connection with JetStream clients, and the runtime's three streams provisioned. */
-export const connectJetStream = async (url: string): Promise<JsClient> => {
-  const nc = await connect({ servers: url, name: "leadflow-bench" });
+/**
+ * A plain NATS connection (client defaults, as the runtime connects) with JetStream clients,
+ * and the runtime's three streams provisioned. `noAsyncTraces` turns off the client's
+ * per-request stack capture (an experiment, not the runtime's setting).
+ */
+export const connectJetStream = async (
+  url: string,
+  options: { readonly noAsyncTraces?: boolean } = {},
+): Promise<JsClient> => {
+  const nc = await connect({ servers: url, name: "leadflow-bench", noAsyncTraces: options.noAsyncTraces });
   const jsm = await jetstreamManager(nc);
   // the same stream settings the runtime uses (file storage, work queue, 2 min dedupe window)
   await Effect.runPromise(provisionStreams(jsm));
@@ -222,13 +247,32 @@ const encoder = new TextEncoder();
 export const body = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value));
 
 /**
+ * The envelope headers the runtime's outbox relay puts on every message (contract, time,
+ * correlation id, W3C traceparent), so consumers see what they see in the pipeline.
+ */
+export const envelope = (contract: string, correlationId: string, traceparent: string): MsgHdrs => {
+  const h = natsHeaders();
+  h.set(Headers.contract, contract);
+  h.set(Headers.occurredAt, new Date().toISOString());
+  h.set(Headers.correlationId, correlationId);
+  h.set(Headers.traceparent, traceparent);
+  return h;
+};
+
+/** A W3C traceparent for one repetition. */
+export const traceparentFor = (tag: string): string => {
+  const hex = Buffer.from(tag.padEnd(24, "-").slice(0, 24)).toString("hex");
+  return `00-${hex.slice(0, 32)}-${hex.slice(32, 48)}-01`;
+};
+
+/**
  * Publishes `count` messages with at most `window` acks outstanding; resolves with the
  * elapsed milliseconds once the stream acknowledged every one.
  */
 export const publishAll = async (
   js: JetStreamClient,
   count: number,
-  make: (i: number) => { subject: string; data: Uint8Array; msgID?: string },
+  make: (i: number) => { subject: string; data: Uint8Array; msgID?: string; headers?: MsgHdrs },
   window: number,
 ): Promise<number> => {
   let inFlight = 0;
@@ -244,9 +288,9 @@ export const publishAll = async (
   for (let i = 0; i < count; i++) {
     while (inFlight >= window) await new Promise<void>((r) => (wake = r));
     if (failure) break;
-    const { subject, data, msgID } = make(i);
+    const { subject, data, msgID, headers } = make(i);
     inFlight++;
-    js.publish(subject, data, msgID ? { msgID } : undefined).then(settle, (error) => {
+    js.publish(subject, data, { msgID, headers }).then(settle, (error) => {
       failure ??= error;
       settle();
     });
@@ -286,7 +330,8 @@ export interface ConsumeOptions {
 
 /**
  * Consumes `count` messages with `consumer.consume()` and acks each after `work`; measures from
- * the first delivery to the last ack flushed to the server (a round trip after the last ack).
+ * the first delivery to the last ack flushed to the server (a round trip after the last ack), and
+ * the CPU time this process spent in that window.
  */
 export const consumeN = async (
   client: JsClient,
@@ -294,10 +339,11 @@ export const consumeN = async (
   durable: string,
   count: number,
   options: ConsumeOptions,
-): Promise<number> => {
+): Promise<{ ms: number; cpuUs: number }> => {
   const consumer = await client.js.consumers.get(stream, durable);
   const messages = await consumer.consume({ max_messages: options.maxMessages });
   let first: number | undefined;
+  let cpu0: NodeJS.CpuUsage | undefined;
   let received = 0;
   let acked = 0;
   let inFlight = 0;
@@ -324,11 +370,15 @@ export const consumeN = async (
     if (!options.work) return done();
     options.work(batch).then(done, (error) => {
       failure ??= error;
+      messages.stop(); // ends the loop below
       finished();
     });
   };
   for await (const m of messages) {
-    first ??= performance.now();
+    if (first === undefined) {
+      first = performance.now();
+      cpu0 = process.cpuUsage();
+    }
     if (!options.work) {
       // nothing to do but ack: no batching, no bookkeeping
       m.ack();
@@ -348,9 +398,10 @@ export const consumeN = async (
   await allAcked;
   await client.nc.flush();
   const elapsed = performance.now() - first!;
+  const cpu = process.cpuUsage(cpu0);
   messages.stop();
   if (failure) throw failure;
-  return elapsed;
+  return { ms: elapsed, cpuUs: cpu.user + cpu.system };
 };
 
 /** Polls the consumer until nothing is pending or unacknowledged; resolves with that moment. */
@@ -398,4 +449,30 @@ export const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): P
 /** Progress on stderr, so stdout keeps only the report. */
 export const log = (message: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+};
+
+/**
+ * Publishes `n` bench messages `{"n": i}` to `subject` as the pipeline would: `Nats-Msg-Id`
+ * `<tag>-<i>` and the runtime's envelope headers. Resolves with the elapsed milliseconds.
+ */
+export const publishBench = (
+  client: JsClient,
+  subject: string,
+  contractName: string,
+  tag: string,
+  n: number,
+  window: number,
+): Promise<number> => {
+  const traceparent = traceparentFor(tag);
+  return publishAll(
+    client.js,
+    n,
+    (i) => ({
+      subject,
+      data: body({ n: i }),
+      msgID: `${tag}-${i}`,
+      headers: envelope(contractName, tag, traceparent),
+    }),
+    window,
+  );
 };

@@ -7,11 +7,10 @@ import { Streams } from "@leadflow/contracts";
 import {
   addConsumer,
   type BenchConfig,
-  body,
   connectJetStream,
   consumeN,
   log,
-  publishAll,
+  publishBench,
   withNatsServer,
 } from "./infra.js";
 import { type Figure, rate, ratioOf, type Summary, summarize } from "./stats.js";
@@ -27,19 +26,23 @@ const group = "1. Raw JetStream (baseline)";
 export const runRawJetStream = (config: BenchConfig): Promise<RawJetStreamResult> =>
   withNatsServer(async (server) => {
     const client = await connectJetStream(server.url);
+    const noTraces = await connectJetStream(server.url, { noAsyncTraces: true });
     const stream = Streams.cmd.name;
     const n = config.messages;
     const publishRates: number[] = [];
     const consumeRates: number[] = [];
     const smallPullRates: number[] = [];
+    const noTracesRates: number[] = [];
     try {
       for (let rep = 0; rep < config.reps; rep++) {
         // publish N, consume them with the client's default pull size
         const subject = `leadflow.cmd.bench.raw.r${rep}`;
-        const publishMs = await publishAll(
-          client.js,
+        const publishMs = await publishBench(
+          client,
+          subject,
+          "bench-raw",
+          `raw-${rep}`,
           n,
-          (i) => ({ subject, data: body({ n: i }), msgID: `raw-${rep}-${i}` }),
           config.publishWindow,
         );
         publishRates.push(rate(n, publishMs));
@@ -50,18 +53,13 @@ export const runRawJetStream = (config: BenchConfig): Promise<RawJetStreamResult
           batch: 1,
           concurrency: 1,
         });
-        consumeRates.push(rate(n, consumeMs));
+        consumeRates.push(rate(n, consumeMs.ms));
         await client.jsm.consumers.delete(stream, durable);
 
         // the same with max_messages = 4: the pull size the runtime's single mode asks for
         // (capacity = concurrency × batch size = 4 × 1)
         const smallSubject = `leadflow.cmd.bench.rawsmall.r${rep}`;
-        await publishAll(
-          client.js,
-          n,
-          (i) => ({ subject: smallSubject, data: body({ n: i }), msgID: `rawsmall-${rep}-${i}` }),
-          config.publishWindow,
-        );
+        await publishBench(client, smallSubject, "bench-raw", `rawsmall-${rep}`, n, config.publishWindow);
         const smallDurable = `bench-rawsmall-${rep}`;
         await addConsumer(client.jsm, stream, smallDurable, smallSubject);
         const smallMs = await consumeN(client, stream, smallDurable, n, {
@@ -69,26 +67,51 @@ export const runRawJetStream = (config: BenchConfig): Promise<RawJetStreamResult
           batch: 1,
           concurrency: 1,
         });
-        smallPullRates.push(rate(n, smallMs));
+        smallPullRates.push(rate(n, smallMs.ms));
         await client.jsm.consumers.delete(stream, smallDurable);
+        // the same publish on a connection with `noAsyncTraces: true`: no Error objects (stack
+        // captures) made per request, which the client does by default
+        const ntSubject = `leadflow.cmd.bench.rawnotraces.r${rep}`;
+        const ntMs = await publishBench(
+          noTraces,
+          ntSubject,
+          "bench-raw",
+          `rawnt-${rep}`,
+          n,
+          config.publishWindow,
+        );
+        noTracesRates.push(rate(n, ntMs));
+        await client.jsm.streams.purge(stream, { filter: ntSubject });
         log(
-          `raw rep ${rep + 1}/${config.reps}: publish ${publishRates.at(-1)!.toFixed(0)} msg/s, consume+ack ${consumeRates.at(-1)!.toFixed(0)} msg/s, max_messages=4 ${smallPullRates.at(-1)!.toFixed(0)} msg/s`,
+          `raw rep ${rep + 1}/${config.reps}: publish ${publishRates.at(-1)!.toFixed(0)} msg/s (noAsyncTraces ${noTracesRates.at(-1)!.toFixed(0)}), consume+ack ${consumeRates.at(-1)!.toFixed(0)} msg/s, max_messages=4 ${smallPullRates.at(-1)!.toFixed(0)} msg/s`,
         );
       }
     } finally {
       await client.close();
+      await noTraces.close();
     }
     const publish = summarize(publishRates);
     const consume = summarize(consumeRates);
     const smallPull = summarize(smallPullRates);
+    const noTracesPublish = summarize(noTracesRates);
     const figures: Figure[] = [
       {
         id: "raw.publish",
         group,
-        label: `async publish, ${n} msgs, Nats-Msg-Id, ${config.publishWindow} in flight`,
+        label: `async publish, ${n} msgs (envelope headers + Nats-Msg-Id), ${config.publishWindow} in flight`,
         unit: "msg/s",
         value: publish,
         note: "DESIGN §12 budget ≈ 34k msg/s",
+      },
+      {
+        id: "raw.publish.noAsyncTraces",
+        group,
+        label: "async publish, same, connection with noAsyncTraces: true",
+        unit: "msg/s",
+        value: noTracesPublish,
+        baseline: { label: "async publish (client defaults)", unit: "msg/s", value: publish },
+        ratio: ratioOf(noTracesPublish, publish),
+        note: "client defaults build 2 Error objects (stack traces) per request; the runtime uses the defaults",
       },
       {
         id: "raw.consume",

@@ -1,31 +1,43 @@
 /**
  * Benchmark 2 — the runtime with a handler that does nothing: the same N messages handled by a
  * plugin (`definePlugin` + `startHost`), in single mode (one transaction per message, the
- * default concurrency of 4) and in batch mode (`batch: { size: 100 }`). Each runtime message
- * costs a Postgres transaction (the inbox insert, by design), so besides the raw consume + ack
- * baseline this also measures that floor without the runtime: raw consume + one postgres.js
- * transaction with the same inbox insert, per message and per 100 messages.
+ * default concurrency of 4) and in batch mode (`batch: { size: 100 }`).
+ *
+ * Each runtime message costs a Postgres transaction (the inbox insert, by design), so besides
+ * the raw consume + ack baseline this measures that floor without the runtime — raw consume +
+ * one postgres.js transaction with the same inbox insert, per message and per batch — and, to
+ * tell the runtime's own cost from Postgres's, the transaction alone without NATS: a plain
+ * postgres.js `begin` loop against the runtime's `transactional` (Effect) loop. Every row also
+ * reports the CPU time this process spent per message.
  */
 import { contract, Streams } from "@leadflow/contracts";
-import { type AnyPlugin, definePlugin, startHost } from "@leadflow/runtime";
+import {
+  type AnyPlugin,
+  Db,
+  definePlugin,
+  makeDb,
+  OutboxRelay,
+  query,
+  startHost,
+  transactional,
+} from "@leadflow/runtime";
 import type { TestDatabase } from "@leadflow/testkit";
 import { Effect, Exit, Logger, LogLevel, Schema, Scope } from "effect";
 import {
   addConsumer,
   type BenchConfig,
-  body,
   connectJetStream,
   consumeN,
   deferred,
   type JsClient,
   log,
-  publishAll,
+  publishBench,
   waitConsumerDrained,
   withDatabase,
   withNatsServer,
   withTimeout,
 } from "./infra.js";
-import { type Figure, fmt, rate, ratioOf, summarize } from "./stats.js";
+import { type Figure, fmt, rate, ratioOf, type Summary, summarize } from "./stats.js";
 
 const group = "2. Runtime, no-op handler";
 const Message = Schema.Struct({ n: Schema.Int });
@@ -41,21 +53,33 @@ export const benchContract = (name: string) =>
     messageId: (m) => `${name}:${m.n}`,
   });
 
-/** Counts handled messages: the first one starts the clock, the N-th resolves `all`. */
+/**
+ * Counts handled messages: the first one starts the clock (and the CPU clock), the N-th
+ * resolves `all`.
+ */
 export const makeProbe = (expected: number) => {
   const all = deferred<void>();
   const probe = {
     count: 0,
     first: 0,
+    cpu: undefined as NodeJS.CpuUsage | undefined,
     handled: 0,
     all: all.promise,
     add(k: number) {
-      if (probe.count === 0) probe.first = performance.now();
+      if (probe.count === 0) {
+        probe.first = performance.now();
+        probe.cpu = process.cpuUsage();
+      }
       probe.count += k;
-      if (probe.count >= expected) {
+      if (probe.count >= expected && probe.handled === 0) {
         probe.handled = performance.now();
         all.resolve();
       }
+    },
+    /** CPU microseconds this process spent since the first message. */
+    cpuSinceFirst() {
+      const d = process.cpuUsage(probe.cpu);
+      return d.user + d.system;
     },
   };
   return probe;
@@ -83,7 +107,7 @@ export const withHost = async <T>(
 };
 
 const publishMessages = (client: JsClient, subject: string, tag: string, n: number, window: number) =>
-  publishAll(client.js, n, (i) => ({ subject, data: body({ n: i }), msgID: `${tag}-${i}` }), window);
+  publishBench(client, subject, "bench-noop", tag, n, window);
 
 /** Raw consume + a postgres.js transaction per `batch` messages with the runtime's inbox insert. */
 const inboxFloor = async (
@@ -95,7 +119,7 @@ const inboxFloor = async (
   batch: number,
 ) => {
   await addConsumer(client.jsm, Streams.cmd.name, durable, subject);
-  const ms = await consumeN(client, Streams.cmd.name, durable, n, {
+  const result = await consumeN(client, Streams.cmd.name, durable, n, {
     maxMessages: batch === 1 ? 100 : Math.max(100, batch * 4),
     batch,
     concurrency: 4,
@@ -112,7 +136,64 @@ const inboxFloor = async (
     },
   });
   await client.jsm.consumers.delete(Streams.cmd.name, durable);
-  return rate(n, ms);
+  return result;
+};
+
+/** `count` transactions, 4 at once, each one inbox insert: plain postgres.js, no NATS. */
+const plainTxLoop = async (db: TestDatabase, tag: string, count: number) => {
+  const started = performance.now();
+  const cpu0 = process.cpuUsage();
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      await db.sql.begin(
+        (tx) =>
+          tx`insert into inbox ${tx({ consumer: tag, message_id: `${tag}-${i}` })} on conflict do nothing returning message_id`,
+      );
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  const cpu = process.cpuUsage(cpu0);
+  return { ms: performance.now() - started, cpuUs: cpu.user + cpu.system };
+};
+
+/** The same through the runtime's `transactional` (Effect, outbox bookkeeping), no NATS. */
+const effectTxLoop = (db: TestDatabase, tag: string, count: number) =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const shape = yield* makeDb({ url: db.url });
+        const started = performance.now();
+        const cpu0 = process.cpuUsage();
+        yield* Effect.forEach(
+          Array.from({ length: count }, (_, i) => i),
+          (i) =>
+            transactional((ctx) =>
+              query(
+                ctx.tx`insert into inbox ${ctx.tx({ consumer: tag, message_id: `${tag}-${i}` })} on conflict do nothing returning message_id`,
+              ),
+            ),
+          { concurrency: 4, discard: true },
+        ).pipe(
+          Effect.provideService(Db, shape),
+          Effect.provideService(OutboxRelay, { wake: Effect.void, flush: Effect.succeed(0) }),
+        );
+        const cpu = process.cpuUsage(cpu0);
+        return { ms: performance.now() - started, cpuUs: cpu.user + cpu.system };
+      }),
+    ),
+  );
+
+interface Series {
+  readonly rates: number[];
+  readonly cpuPerMsg: number[];
+}
+
+const series = (): Series => ({ rates: [], cpuPerMsg: [] });
+const record = (s: Series, count: number, r: { ms: number; cpuUs: number }) => {
+  s.rates.push(rate(count, r.ms));
+  s.cpuPerMsg.push(r.cpuUs / count);
 };
 
 export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figure>> =>
@@ -120,12 +201,15 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
     withDatabase(async (db) => {
       const client = await connectJetStream(server.url);
       const n = config.messages;
+      const txN = Math.min(n, 3000);
       const size = config.batchSize;
-      const raw: number[] = [];
-      const floorSingle: number[] = [];
-      const floorBatch: number[] = [];
-      const single: number[] = [];
-      const batch: number[] = [];
+      const raw = series();
+      const floorSingle = series();
+      const floorBatch = series();
+      const plainTx = series();
+      const effectTx = series();
+      const single = series();
+      const batch = series();
       const singleContract = benchContract("noop");
       const batchContract = benchContract("noopbatch");
       const timeoutMs = 300_000;
@@ -135,15 +219,14 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
           const rawSubject = `leadflow.cmd.bench.noopraw.r${rep}`;
           await publishMessages(client, rawSubject, `noopraw-${rep}`, n, config.publishWindow);
           await addConsumer(client.jsm, Streams.cmd.name, `bench-noopraw-${rep}`, rawSubject);
-          raw.push(
-            rate(
-              n,
-              await consumeN(client, Streams.cmd.name, `bench-noopraw-${rep}`, n, {
-                maxMessages: 100,
-                batch: 1,
-                concurrency: 1,
-              }),
-            ),
+          record(
+            raw,
+            n,
+            await consumeN(client, Streams.cmd.name, `bench-noopraw-${rep}`, n, {
+              maxMessages: 100,
+              batch: 1,
+              concurrency: 1,
+            }),
           );
           await client.jsm.consumers.delete(Streams.cmd.name, `bench-noopraw-${rep}`);
 
@@ -151,11 +234,17 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
           await db.sql`truncate inbox`;
           const fsSubject = `leadflow.cmd.bench.floor1.r${rep}`;
           await publishMessages(client, fsSubject, `floor1-${rep}`, n, config.publishWindow);
-          floorSingle.push(await inboxFloor(client, db, fsSubject, `bench-floor1-${rep}`, n, 1));
+          record(floorSingle, n, await inboxFloor(client, db, fsSubject, `bench-floor1-${rep}`, n, 1));
           await db.sql`truncate inbox`;
           const fbSubject = `leadflow.cmd.bench.floorb.r${rep}`;
           await publishMessages(client, fbSubject, `floorb-${rep}`, n, config.publishWindow);
-          floorBatch.push(await inboxFloor(client, db, fbSubject, `bench-floorb-${rep}`, n, size));
+          record(floorBatch, n, await inboxFloor(client, db, fbSubject, `bench-floorb-${rep}`, n, size));
+
+          // the transaction alone, no NATS: postgres.js vs the runtime's Effect wrapper
+          await db.sql`truncate inbox`;
+          record(plainTx, txN, await plainTxLoop(db, `plain-${rep}`, txN));
+          await db.sql`truncate inbox`;
+          record(effectTx, txN, await effectTxLoop(db, `effect-${rep}`, txN));
 
           // the runtime, single mode: a no-op handler, default concurrency (4)
           await db.sql`truncate inbox`;
@@ -173,9 +262,14 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
           });
           const singleEnd = await withHost([singlePlugin], db, server.url, async () => {
             await withTimeout(p1.all, timeoutMs, `${n} no-op messages`);
-            return waitConsumerDrained(client.jsm, Streams.cmd.name, `bench-${singleContract.name}`);
+            const end = await waitConsumerDrained(
+              client.jsm,
+              Streams.cmd.name,
+              `bench-${singleContract.name}`,
+            );
+            return { ms: end - p1.first, cpuUs: p1.cpuSinceFirst() };
           });
-          single.push(rate(n, singleEnd - p1.first));
+          record(single, n, singleEnd);
 
           // the runtime, batch mode: a no-op batch handler, batches of `size`
           await db.sql`truncate inbox`;
@@ -198,23 +292,26 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
           });
           const batchEnd = await withHost([batchPlugin], db, server.url, async () => {
             await withTimeout(p2.all, timeoutMs, `${n} no-op messages (batch mode)`);
-            return waitConsumerDrained(client.jsm, Streams.cmd.name, `bench-${batchContract.name}`);
+            const end = await waitConsumerDrained(
+              client.jsm,
+              Streams.cmd.name,
+              `bench-${batchContract.name}`,
+            );
+            return { ms: end - p2.first, cpuUs: p2.cpuSinceFirst() };
           });
-          batch.push(rate(n, batchEnd - p2.first));
+          record(batch, n, batchEnd);
           log(
-            `runtime rep ${rep + 1}/${config.reps}: raw ${fmt(raw.at(-1)!)}, inbox tx/msg ${fmt(floorSingle.at(-1)!)}, inbox tx/${size} ${fmt(floorBatch.at(-1)!)}, runtime single ${fmt(single.at(-1)!)}, runtime batch ${fmt(batch.at(-1)!)} msg/s`,
+            `runtime rep ${rep + 1}/${config.reps}: raw ${fmt(raw.rates.at(-1)!)}, inbox tx/msg ${fmt(floorSingle.rates.at(-1)!)}, inbox tx/${size} ${fmt(floorBatch.rates.at(-1)!)}, tx loop plain ${fmt(plainTx.rates.at(-1)!)} / Effect ${fmt(effectTx.rates.at(-1)!)}, runtime single ${fmt(single.rates.at(-1)!)}, runtime batch ${fmt(batch.rates.at(-1)!)} msg/s`,
           );
         }
       } finally {
         await client.close();
       }
-      const rawS = summarize(raw);
-      const floorSingleS = summarize(floorSingle);
-      const floorBatchS = summarize(floorBatch);
-      const singleS = summarize(single);
-      const batchS = summarize(batch);
+      const s = (x: Series) => summarize(x.rates);
+      const cpu = (x: Series) => `CPU ${fmt(summarize(x.cpuPerMsg).median)} µs/msg in this process`;
+      const rawS = s(raw);
       const rawBaseline = { label: "raw consume + ack (same server)", unit: "msg/s", value: rawS };
-      const usPerMsg = (r: number) => `${fmt(1e6 / r)} µs/msg`;
+      const baselineOf = (label: string, unit: string, value: Summary) => ({ label, unit, value });
       return [
         {
           id: "runtime.raw",
@@ -222,49 +319,67 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
           label: "raw consume + ack, max_messages=100 (in-context baseline)",
           unit: "msg/s",
           value: rawS,
-          note: usPerMsg(rawS.median),
+          note: cpu(raw),
         },
         {
           id: "runtime.floor.txPerMessage",
           group,
           label: "raw consume + 1 inbox tx per msg, 4 in flight (no runtime)",
           unit: "msg/s",
-          value: floorSingleS,
+          value: s(floorSingle),
           baseline: rawBaseline,
-          ratio: ratioOf(floorSingleS, rawS),
-          note: `Postgres floor of single mode: ${usPerMsg(floorSingleS.median)}`,
+          ratio: ratioOf(s(floorSingle), rawS),
+          note: `Postgres floor of single mode; ${cpu(floorSingle)}`,
         },
         {
           id: "runtime.floor.txPerBatch",
           group,
-          label: `raw consume + 1 inbox tx per ${size} msgs, 4 in flight (no runtime)`,
+          label: `raw consume + 1 inbox tx per ${size} msgs, 4 in flight (max_messages=${Math.max(100, size * 4)})`,
           unit: "msg/s",
-          value: floorBatchS,
+          value: s(floorBatch),
           baseline: rawBaseline,
-          ratio: ratioOf(floorBatchS, rawS),
-          note: `Postgres floor of batch mode: ${usPerMsg(floorBatchS.median)}`,
+          ratio: ratioOf(s(floorBatch), rawS),
+          note: `Postgres floor of batch mode; ${cpu(floorBatch)}`,
+        },
+        {
+          id: "runtime.txLoop.plain",
+          group,
+          label: `postgres.js: ${txN} inbox txs, 4 at once, no NATS`,
+          unit: "tx/s",
+          value: s(plainTx),
+          note: cpu(plainTx).replace("msg", "tx"),
+        },
+        {
+          id: "runtime.txLoop.effect",
+          group,
+          label: `runtime transactional(): ${txN} inbox txs, 4 at once, no NATS`,
+          unit: "tx/s",
+          value: s(effectTx),
+          baseline: baselineOf("postgres.js tx loop", "tx/s", s(plainTx)),
+          ratio: ratioOf(s(effectTx), s(plainTx)),
+          note: cpu(effectTx).replace("msg", "tx"),
         },
         {
           id: "runtime.single",
           group,
           label: "runtime no-op, single mode (concurrency 4)",
           unit: "msg/s",
-          value: singleS,
+          value: s(single),
           baseline: rawBaseline,
-          ratio: ratioOf(singleS, rawS),
-          target: { text: "≥ 50 % of raw", met: ratioOf(singleS, rawS) >= 0.5 },
-          note: `${fmt(ratioOf(singleS, floorSingleS) * 100)} % of its Postgres floor`,
+          ratio: ratioOf(s(single), rawS),
+          target: { text: "≥ 50 % of raw", met: ratioOf(s(single), rawS) >= 0.5 },
+          note: `${fmt(ratioOf(s(single), s(floorSingle)) * 100)} % of its Postgres floor; ${cpu(single)}`,
         },
         {
           id: "runtime.batch",
           group,
           label: `runtime no-op, batch mode (size ${size}, concurrency 4)`,
           unit: "msg/s",
-          value: batchS,
+          value: s(batch),
           baseline: rawBaseline,
-          ratio: ratioOf(batchS, rawS),
-          target: { text: "≥ 50 % of raw", met: ratioOf(batchS, rawS) >= 0.5 },
-          note: `${fmt(ratioOf(batchS, floorBatchS) * 100)} % of its Postgres floor`,
+          ratio: ratioOf(s(batch), rawS),
+          target: { text: "≥ 50 % of raw", met: ratioOf(s(batch), rawS) >= 0.5 },
+          note: `${fmt(ratioOf(s(batch), s(floorBatch)) * 100)} % of its Postgres floor; ${cpu(batch)}`,
         },
       ] satisfies Figure[];
     }),

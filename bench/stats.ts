@@ -72,3 +72,50 @@ export const renderTable = (header: ReadonlyArray<string>, rows: ReadonlyArray<R
       .trimEnd();
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 };
+
+/**
+ * JSON as the repository's formatter (Biome, line width 110) prints it: objects expanded, a
+ * primitive array on one line when it fits, numbers filled across lines when it does not. So
+ * the results file passes `biome check` as written. Numbers are rounded to 3 decimals.
+ */
+export const formatJson = (value: unknown, width = 110): string => {
+  const round = (x: number) => (Number.isInteger(x) ? x : Math.round(x * 1000) / 1000);
+  const scalar = (v: unknown) => JSON.stringify(typeof v === "number" ? round(v) : v) ?? "null";
+  const isScalar = (v: unknown) => v === null || typeof v !== "object";
+  const go = (v: unknown, indent: string, prefix: string, suffix: string): string[] => {
+    if (isScalar(v)) return [`${indent}${prefix}${scalar(v)}${suffix}`];
+    const inner = `${indent}  `;
+    if (Array.isArray(v)) {
+      if (v.length === 0) return [`${indent}${prefix}[]${suffix}`];
+      if (v.every(isScalar)) {
+        const items = v.map(scalar);
+        const oneLine = `${indent}${prefix}[${items.join(", ")}]${suffix}`;
+        if (oneLine.length <= width) return [oneLine];
+        if (v.every((x) => typeof x === "number")) {
+          const lines: string[] = [];
+          let line = "";
+          items.forEach((item, i) => {
+            const piece = i < items.length - 1 ? `${item},` : item;
+            if (line === "") line = `${inner}${piece}`;
+            else if (line.length + 1 + piece.length <= width) line += ` ${piece}`;
+            else {
+              lines.push(line);
+              line = `${inner}${piece}`;
+            }
+          });
+          lines.push(line);
+          return [`${indent}${prefix}[`, ...lines, `${indent}]${suffix}`];
+        }
+      }
+      const body = v.flatMap((x, i) => go(x, inner, "", i < v.length - 1 ? "," : ""));
+      return [`${indent}${prefix}[`, ...body, `${indent}]${suffix}`];
+    }
+    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+    if (entries.length === 0) return [`${indent}${prefix}{}${suffix}`];
+    const body = entries.flatMap(([k, x], i) =>
+      go(x, inner, `${JSON.stringify(k)}: `, i < entries.length - 1 ? "," : ""),
+    );
+    return [`${indent}${prefix}{`, ...body, `${indent}}${suffix}`];
+  };
+  return `${go(value, "", "", "").join("\n")}\n`;
+};
