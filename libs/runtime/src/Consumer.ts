@@ -422,8 +422,7 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
             Effect.flatMap(Queue.size(queue), (waiting) =>
               Queue.takeBetween(queue, 1, Math.max(1, Math.min(batchSize, Math.ceil(waiting / concurrency)))),
             ),
-        (chunk) =>
-        handleMessages(Chunk.toReadonlyArray(chunk)),
+        (chunk) => handleMessages(Chunk.toReadonlyArray(chunk)),
       ),
     );
 

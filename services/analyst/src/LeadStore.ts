@@ -6,7 +6,10 @@ import type { Analysis } from "./Model.js";
 
 /** Every status from which a company may be scored, directly or through `enriched`. */
 const scoredFrom = [
-  ...new Set([...allowedFrom("scored"), ...(canTransition("enriched", "scored") ? allowedFrom("enriched") : [])]),
+  ...new Set([
+    ...allowedFrom("scored"),
+    ...(canTransition("enriched", "scored") ? allowedFrom("enriched") : []),
+  ]),
 ];
 
 /** Loads the companies of one analyst command. */
