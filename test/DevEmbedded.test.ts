@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -22,10 +23,25 @@ beforeAll(async () => {
   });
 });
 
+const childrenOf = (pid: number | undefined) =>
+  execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(pid)], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .filter(Boolean);
+
 afterAll(async () => {
+  const kids = childrenOf(dev.child.pid);
+  // the stack's own processes: embedded Postgres and nats-server
+  expect(kids.some((k) => k.includes("EmbeddedPostgresChild"))).toBe(true);
+  expect(kids.some((k) => k.includes("nats-server"))).toBe(true);
   const code = await dev?.kill("SIGTERM");
   expect(code).toBe(0);
   expect(existsSync(join(dataDir, "stack.json"))).toBe(false);
+  // and they stopped with it
+  const left = execFileSync("ps", ["-eo", "args="], { encoding: "utf8" })
+    .split("\n")
+    .filter((a) => a.includes(dataDir));
+  expect(left).toEqual([]);
   await rm(dataDir, { recursive: true, force: true });
 });
 

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { migrate } from "@leadflow/db";
 import { startHost } from "@leadflow/runtime";
-import { NatsServerProcess, startEmbeddedPostgres } from "@leadflow/runtime/embedded";
+import { NatsServerProcess, startEmbeddedPostgresProcess } from "@leadflow/runtime/embedded";
 import { Console, Effect } from "effect";
 import postgres from "postgres";
 import { Services } from "../Plugins.js";
@@ -20,7 +20,7 @@ export const dev = (options: { port: number }) =>
 
     const databaseUrl = embeddedPg
       ? yield* Effect.acquireRelease(
-          Effect.promise(() => startEmbeddedPostgres({ dataDir: join(dataDir, "pg") })),
+          Effect.promise(() => startEmbeddedPostgresProcess({ dataDir: join(dataDir, "pg") })),
           (pg) => Effect.promise(() => pg.stop()),
         ).pipe(Effect.map((pg) => pg.url))
       : env.DATABASE_URL!;
@@ -64,7 +64,7 @@ export const dev = (options: { port: number }) =>
       [
         "",
         "Leadflow dev stack is running (Ctrl-C to stop)",
-        `  postgres   ${embeddedPg ? `embedded PGlite (${join(dataDir, "pg")}) at ${databaseUrl}` : "DATABASE_URL"}`,
+        `  postgres   ${embeddedPg ? `embedded PGlite in a child process (${join(dataDir, "pg")}) at ${databaseUrl}` : "DATABASE_URL"}`,
         `  nats       ${embeddedNats ? `nats-server child at ${natsUrl} (store ${join(dataDir, "nats")})` : natsUrl}`,
         `  services   ${Object.keys(Services).join(", ")}`,
         `  http       ${base}/healthz  ${base}/readyz  ${base}/metrics`,

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, Socket } from "node:net";
 import { join } from "node:path";
 
@@ -15,6 +15,37 @@ const candidates = [
 /** The path of a `nats-server` binary, or undefined when none is installed. */
 export const findNatsServerBinary = (): string | undefined =>
   candidates.find((p): p is string => typeof p === "string" && p.length > 0 && existsSync(p));
+
+/**
+ * A server left running on this data folder by a parent that was killed (SIGKILL gives the
+ * parent no chance to stop its children) is stopped before a new one starts on the same store.
+ */
+const stopStale = async (pidFile: string, configFile: string): Promise<void> => {
+  let pid: number;
+  try {
+    pid = Number((await readFile(pidFile, "utf8")).trim());
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  let cmdline = "";
+  try {
+    cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8")).replace(/\0/g, " ");
+  } catch {
+    return; // not running (or no /proc): nothing to stop
+  }
+  if (!cmdline.includes("nats-server") || !cmdline.includes(configFile)) return;
+  process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  process.kill(pid, "SIGKILL");
+};
 
 /** A free TCP port on loopback. */
 export const freePort = (): Promise<number> =>
@@ -83,12 +114,15 @@ export class NatsServerProcess {
     await mkdir(options.dataDir, { recursive: true });
     const configFile = join(options.dataDir, "nats-server.conf");
     const storeDir = join(options.dataDir, "jetstream");
+    const pidFile = join(options.dataDir, "nats-server.pid");
+    await stopStale(pidFile, configFile);
     await writeFile(
       configFile,
       [
         "host: 127.0.0.1",
         `port: ${port}`,
         `max_payload: ${options.maxPayloadBytes ?? 8 * 1024 * 1024}`,
+        `pid_file: ${JSON.stringify(pidFile)}`,
         `jetstream { store_dir: ${JSON.stringify(storeDir)} }`,
         "",
       ].join("\n"),

@@ -4,4 +4,5 @@ export {
   embeddedPostgresPoolMax,
   startEmbeddedPostgres,
 } from "./EmbeddedPostgres.js";
+export { startEmbeddedPostgresProcess } from "./EmbeddedPostgresProcess.js";
 export { findNatsServerBinary, freePort, type NatsServerOptions, NatsServerProcess } from "./NatsServer.js";
