@@ -44,6 +44,7 @@ export const formatSummary = (s: RunSummary): string => {
   ];
   const counts = (r: Record<string, number>) =>
     Object.entries(r)
+      .sort(([a], [b]) => a.localeCompare(b))
       .map(([k, v]) => `${k} ${v}`)
       .join(", ") || "-";
   if (s.enrichment) {
