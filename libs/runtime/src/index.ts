@@ -69,6 +69,7 @@ export {
   type ProviderResponse,
   parseRetryAfter,
 } from "./ProviderHttp.js";
+export { type ProviderLimits, providerLimitsConfig } from "./ProviderLimits.js";
 export { publish } from "./Publish.js";
 export { runService, type ServiceConnections, serviceMain } from "./ServiceMain.js";
 export { stageFailureHook } from "./StageFailure.js";

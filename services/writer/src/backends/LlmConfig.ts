@@ -1,30 +1,12 @@
+import { type ProviderLimits, providerLimitsConfig } from "@leadflow/runtime";
 import { Config } from "effect";
 import { stableHash } from "../StableHash.js";
 
 /** Limits for one LLM endpoint, shared by every call to it in the process (see `ProviderHttp`). */
-export interface LlmLimits {
-  readonly ratePerSec: number;
-  readonly concurrency: number;
-  /** Per attempt, covering the whole answer (LLMs answer slowly: generous defaults). */
-  readonly timeoutMs: number;
-}
+export type LlmLimits = ProviderLimits;
 
-/** `<PREFIX>_RATE_PER_SEC`, `<PREFIX>_CONCURRENCY`, `<PREFIX>_TIMEOUT_MS`, each with a default. */
-export const llmLimitsConfig = (prefix: string, defaults: LlmLimits): Config.Config<LlmLimits> =>
-  Config.all({
-    ratePerSec: Config.number(`${prefix}_RATE_PER_SEC`).pipe(
-      Config.validate({ message: "must be a number above 0", validation: (n) => n > 0 }),
-      Config.withDefault(defaults.ratePerSec),
-    ),
-    concurrency: Config.integer(`${prefix}_CONCURRENCY`).pipe(
-      Config.validate({ message: "must be a whole number of at least 1", validation: (n) => n >= 1 }),
-      Config.withDefault(defaults.concurrency),
-    ),
-    timeoutMs: Config.integer(`${prefix}_TIMEOUT_MS`).pipe(
-      Config.validate({ message: "must be at least 100 (milliseconds)", validation: (n) => n >= 100 }),
-      Config.withDefault(defaults.timeoutMs),
-    ),
-  });
+/** `<PREFIX>_RATE_PER_SEC`, `<PREFIX>_CONCURRENCY`, `<PREFIX>_TIMEOUT_MS` (LLMs answer slowly: generous defaults). */
+export const llmLimitsConfig = providerLimitsConfig;
 
 /** Sampling settings shared by the LLM backends. */
 export interface GenerationSettings {
