@@ -55,6 +55,7 @@ export {
   type OutboxRelayShape,
 } from "./Outbox.js";
 export { type AnyPlugin, definePlugin, type Plugin, type RuntimeServices } from "./Plugin.js";
+export { googlePlacesClassifier, yelpClassifier } from "./ProviderClassifiers.js";
 export {
   classifyStatus,
   type ProviderClassifier,

@@ -1,4 +1,4 @@
-import { type ProviderClassifier, ProviderHttp } from "@leadflow/runtime";
+import { googlePlacesClassifier, ProviderHttp } from "@leadflow/runtime";
 import { Effect, Schema } from "effect";
 import type { ProviderClientSettings } from "../EnrichmentConfig.js";
 import { cacheKey } from "../ProviderCache.js";
@@ -42,14 +42,7 @@ const SearchTextResponse = Schema.Struct({
 });
 
 /** An invalid key is a 400 with reason API_KEY_INVALID, not a 401. */
-const classify: ProviderClassifier = (status, body) => {
-  const details = (body as { error?: { details?: ReadonlyArray<{ reason?: string }> } } | null)?.error
-    ?.details;
-  if (status === 400 && details?.some((d) => d.reason === "API_KEY_INVALID")) {
-    return { kind: "unauthorized", retryable: false };
-  }
-  return undefined;
-};
+const classify = googlePlacesClassifier;
 
 const hasLocation = (c: PhoneLookupInput): boolean => Boolean(c.city?.trim() || c.state?.trim());
 

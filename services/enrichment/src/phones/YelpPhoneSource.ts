@@ -1,4 +1,4 @@
-import { type ProviderClassifier, ProviderHttp } from "@leadflow/runtime";
+import { ProviderHttp, yelpClassifier } from "@leadflow/runtime";
 import { Effect, Redacted, Schema } from "effect";
 import type { ProviderClientSettings } from "../EnrichmentConfig.js";
 import { cacheKey } from "../ProviderCache.js";
@@ -36,14 +36,7 @@ type Business = typeof Business.Type;
 const SearchResponse = Schema.Struct({ businesses: Schema.Array(Business) });
 
 /** The daily cap (ACCESS_LIMIT_REACHED) is a 429 too, but waiting seconds will not lift it. */
-const classify: ProviderClassifier = (status, body) => {
-  const code = (body as { error?: { code?: string } } | null)?.error?.code;
-  if (status === 429 && code === "ACCESS_LIMIT_REACHED") return { kind: "rate_limited", retryable: false };
-  if (code === "TOKEN_INVALID" || code === "TOKEN_MISSING" || code === "UNAUTHORIZED") {
-    return { kind: "unauthorized", retryable: false };
-  }
-  return undefined;
-};
+const classify = yelpClassifier;
 
 const location = (c: PhoneLookupInput): string =>
   [c.city, c.state]

@@ -1,4 +1,4 @@
-import { type ProviderClassifier, type ProviderError, ProviderHttp } from "@leadflow/runtime";
+import { googlePlacesClassifier, type ProviderError, ProviderHttp } from "@leadflow/runtime";
 import { Config, Effect, Layer, type Redacted, Schema } from "effect";
 import { dedupeCompanies } from "../Dedupe.js";
 import { parseUsAddress } from "../Location.js";
@@ -46,14 +46,7 @@ const SearchTextResponse = Schema.Struct({
 });
 
 /** An invalid key is a 400 with reason API_KEY_INVALID, not a 401. */
-const classify: ProviderClassifier = (status, body) => {
-  const details = (body as { error?: { details?: ReadonlyArray<{ reason?: string }> } } | null)?.error
-    ?.details;
-  if (status === 400 && details?.some((d) => d.reason === "API_KEY_INVALID")) {
-    return { kind: "unauthorized", retryable: false };
-  }
-  return undefined;
-};
+const classify = googlePlacesClassifier;
 
 const toCompany = (place: Place, industry: string): FoundCompany => {
   const parsed = parseUsAddress(place.formattedAddress ?? "");

@@ -1,4 +1,4 @@
-import { type ProviderClassifier, type ProviderError, ProviderHttp } from "@leadflow/runtime";
+import { type ProviderError, ProviderHttp, yelpClassifier } from "@leadflow/runtime";
 import { Config, Effect, Layer, Redacted, Schema } from "effect";
 import { dedupeCompanies } from "../Dedupe.js";
 import { stateCode } from "../Location.js";
@@ -48,14 +48,7 @@ const SearchResponse = Schema.Struct({
 });
 
 /** The daily cap (ACCESS_LIMIT_REACHED) is a 429 too, but waiting seconds will not lift it. */
-const classify: ProviderClassifier = (status, body) => {
-  const code = (body as { error?: { code?: string } } | null)?.error?.code;
-  if (status === 429 && code === "ACCESS_LIMIT_REACHED") return { kind: "rate_limited", retryable: false };
-  if (code === "TOKEN_INVALID" || code === "TOKEN_MISSING" || code === "UNAUTHORIZED") {
-    return { kind: "unauthorized", retryable: false };
-  }
-  return undefined;
-};
+const classify = yelpClassifier;
 
 const text = (s: string | null | undefined): string | null =>
   s === null || s === undefined || s.trim() === "" ? null : s.trim();
