@@ -117,7 +117,7 @@ type BaselineKeys =
 const clockTicks = 100; // USER_HZ on Linux
 
 /** utime + stime of a process, in seconds (0 when it is gone). */
-const cpuSeconds = async (pid: number): Promise<number> => {
+export const cpuSeconds = async (pid: number): Promise<number> => {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -133,7 +133,7 @@ const statusKb = (status: string, key: string): number => {
 };
 
 /** Samples VmRSS / VmHWM of `pid` every 100 ms until stopped. */
-const rssSampler = (pid: number) => {
+export const rssSampler = (pid: number) => {
   let hwmKb = 0;
   let windowPeakKb = 0;
   let inWindow = false;
@@ -174,17 +174,22 @@ const rssSampler = (pid: number) => {
 // ---------------------------------------------------------------------------------------------
 // the dev process
 
-interface DevProcess {
+export interface DevProcess {
   readonly child: ChildProcess;
   readonly pid: number;
   readonly logFile: string;
   readonly exited: Promise<number | null>;
 }
 
-export const startDev = (env: NodeJS.ProcessEnv, dataDir: string): DevProcess => {
+/** `nodeArgs`: options for node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
+export const startDev = (
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+  nodeArgs: ReadonlyArray<string> = [],
+): DevProcess => {
   const logFile = join(dataDir, "dev.log");
   const fd = openSync(logFile, "a");
-  const child = spawn(process.execPath, [cliBin, "dev", "--port", "0"], {
+  const child = spawn(process.execPath, [...nodeArgs, cliBin, "dev", "--port", "0"], {
     cwd: repoRoot,
     env,
     stdio: ["ignore", fd, fd],
@@ -200,7 +205,7 @@ export const startDev = (env: NodeJS.ProcessEnv, dataDir: string): DevProcess =>
   return { child, pid: child.pid, logFile, exited };
 };
 
-const logTail = async (file: string) =>
+export const logTail = async (file: string) =>
   (await readFile(file, "utf8").catch(() => ""))
     .split("\n")
     .slice(-15)
@@ -246,7 +251,7 @@ export const waitReady = async (dev: DevProcess, dataDir: string, timeoutMs: num
 };
 
 /** `leadflow_handler_duration_seconds` sum and count per consumer, from a Prometheus text body. */
-const handlerSeconds = (metrics: string) => {
+export const handlerSeconds = (metrics: string) => {
   const out: Record<string, { count: number; sum: number }> = {};
   for (const line of metrics.split("\n")) {
     const m = /^leadflow_handler_duration_seconds_(sum|count)\{([^}]*)\} ([0-9.e+-]+)$/.exec(line);
@@ -261,7 +266,7 @@ const handlerSeconds = (metrics: string) => {
 };
 
 /** A gauge's value (MB) from a Prometheus text body. */
-const gaugeMb = (metrics: string, name: string): number => {
+export const gaugeMb = (metrics: string, name: string): number => {
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, "m").exec(metrics);
   return m ? Number(m[1]) / 2 ** 20 : Number.NaN;
 };
@@ -329,7 +334,7 @@ const rawCompanyInsert = async (
 
 // ---------------------------------------------------------------------------------------------
 
-const oneRepetition = (config: BenchConfig, mode: Mode, rep: number): Promise<E2eSample> =>
+export const oneRepetition = (config: BenchConfig, mode: Mode, rep: number): Promise<E2eSample> =>
   withNatsServer(async (server) => {
     const dataDir = await makeTempDir(`leadflow-bench-dev-${mode}-`);
     const run = async (databaseUrl: string | undefined, adminSql: Sql | undefined) => {

@@ -35,6 +35,14 @@ const int = (name: string, fallback: number): number => {
   return n;
 };
 
+const num = (name: string, fallback: number): number => {
+  const raw = process.env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return n;
+};
+
 const list = (name: string, fallback: ReadonlyArray<string>): ReadonlyArray<string> => {
   const raw = process.env[name]?.trim();
   if (!raw) return fallback;
@@ -63,7 +71,14 @@ export interface BenchConfig {
   readonly e2eCount: number;
   readonly e2eTimeoutMs: number;
   readonly e2eModes: ReadonlyArray<"postgres" | "pglite">;
-  /** Which benchmarks to run: raw, runtime, outbox, e2e. */
+  /** Repetitions of the enrichment benchmark, and companies in its run (≤ 1000). */
+  readonly enrichReps: number;
+  readonly enrichCount: number;
+  /** Repetitions of the end-to-end-to-drafts benchmark (same workload as benchmark 4). */
+  readonly draftsReps: number;
+  /** The clients' rate limit the enrichment benchmark sets (`<P>_RATE_PER_SEC`); the fakes enforce 10/s. */
+  readonly enrichClientRate: number;
+  /** Which benchmarks to run: raw, runtime, outbox, e2e, enrichment, e2e-drafts, writer. */
   readonly only: ReadonlyArray<string>;
 }
 
@@ -74,6 +89,8 @@ export const loadConfig = (): BenchConfig => {
   }
   const e2eCount = int("BENCH_E2E_COUNT", 1000);
   if (e2eCount > 1000) throw new Error("BENCH_E2E_COUNT is capped at 1000 by the run contract");
+  const enrichCount = int("BENCH_ENRICH_COUNT", quick ? 100 : 300);
+  if (enrichCount > 1000) throw new Error("BENCH_ENRICH_COUNT is capped at 1000 by the run contract");
   return {
     quick,
     reps: int("BENCH_REPS", quick ? 3 : 5),
@@ -85,7 +102,11 @@ export const loadConfig = (): BenchConfig => {
     e2eCount,
     e2eTimeoutMs: int("BENCH_E2E_TIMEOUT_S", 300) * 1000,
     e2eModes: modes as ReadonlyArray<"postgres" | "pglite">,
-    only: list("BENCH_ONLY", ["raw", "runtime", "outbox", "e2e"]),
+    enrichReps: int("BENCH_ENRICH_REPS", quick ? 1 : 2),
+    enrichCount,
+    enrichClientRate: num("BENCH_ENRICH_CLIENT_RATE", 10),
+    draftsReps: int("BENCH_DRAFTS_REPS", quick ? 1 : 2),
+    only: list("BENCH_ONLY", ["raw", "runtime", "outbox", "e2e", "enrichment", "e2e-drafts", "writer"]),
   };
 };
 

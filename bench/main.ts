@@ -15,25 +15,49 @@
  *   4. end to end: 10 runs × 1000 companies through `leadflow dev` (a child process) with the
  *      `sample` source, on the local PostgreSQL and on embedded PGlite: companies/s (target
  *      ≥ 2,000/s) and peak RSS (target ≤ 400 MB), vs a raw multi-row insert of the same rows
+ *      (sample companies are not looked up and get no draft: the run stops at the gate)
+ *   5. enrichment under a rate limit (enrichment.ts): one run of 300 high-tier hospitals from a
+ *      generated CSV through `leadflow dev` (PostgreSQL), Google Places → Yelp phones and Hunter →
+ *      Apollo contacts as testkit fakes answering after 100 ms and enforcing 10 requests/s each,
+ *      clients set to 10/s: the enrichment stage's time (tasks table) vs the time the limit
+ *      allows (calls answered ÷ 10/s, busiest provider; target ≤ 1.1 ×), requests the fakes
+ *      answered as over their limit (target 0), and the provider calls of a repeat run over the
+ *      same companies (target 0)
+ *   6. end to end to drafts (endToEndDrafts.ts): 10 runs × 1000 high-tier hospitals (CSV) through
+ *      `leadflow dev` (PostgreSQL) with zero-latency fakes (Google Places phones, Hunter knowing
+ *      every domain) and the template writer, trigger → all runs at the draft-approval gate:
+ *      companies/s (target ≥ 1,000/s) and peak RSS, vs benchmark 4's PostgreSQL figure of the
+ *      same run (measured here when benchmark 4 is not selected)
+ *   7. the template writer alone (writerTemplate.ts): drafts/s with MJML compiled once (target
+ *      ≥ 5,000/s) vs compiled for every draft, in this process
  *
  * Needs: a `nats-server` binary (or NATS_SERVER_BIN) and PostgreSQL at DATABASE_URL (default
  * postgres://postgres@127.0.0.1:5432/postgres; bench databases are created on that server).
  *
  * Sizes (environment):
- *   BENCH_QUICK=1          smoke run (~45 s): 3 repetitions, 2,000 messages, e2e 3 runs × 1000 once per mode
+ *   BENCH_QUICK=1          smoke run (~1.5 min): 3 repetitions, 2,000 messages, e2e and e2e-drafts
+ *                          3 runs × 1000 once (per mode), enrichment of 100 companies once, writer 2,000 drafts
  *   BENCH_REPS=5           repetitions of benchmarks 1–3
  *   BENCH_MESSAGES=10000   messages per repetition in benchmarks 1–3
  *   BENCH_BATCH_SIZE=100   batch size of the runtime's batch mode and of the raw multi-row inserts
  *   BENCH_PUBLISH_WINDOW=1024  async publishes in flight
  *   BENCH_E2E_REPS=3       repetitions of benchmark 4, per mode (a fresh dev process, database and nats-server each)
- *   BENCH_E2E_RUNS=10      runs triggered at once; BENCH_E2E_COUNT=1000 companies per run (≤ 1000)
+ *   BENCH_E2E_RUNS=10      runs triggered at once (≤ 10 for benchmark 6: one town each);
+ *   BENCH_E2E_COUNT=1000   companies per run (≤ 1000), benchmarks 4 and 6
  *   BENCH_E2E_MODES=postgres,pglite   which databases benchmark 4 uses
- *   BENCH_E2E_TIMEOUT_S=300           give up on a workload after this long
- *   BENCH_ONLY=raw,runtime,outbox,e2e which benchmarks to run
- * The full run takes about 4 minutes on the 2-core machines here (6 when other work shares
- * them); progress goes to stderr, the report to stdout. Child processes (nats-server, leadflow
- * dev) and temp folders are removed on success, failure and Ctrl-C; a database left by a killed
- * run is dropped by the next one.
+ *   BENCH_E2E_TIMEOUT_S=300           give up on a workload after this long (benchmarks 4–6)
+ *   BENCH_ENRICH_REPS=2    repetitions of benchmark 5; BENCH_ENRICH_COUNT=300 companies in its run (≤ 1000)
+ *   BENCH_ENRICH_CLIENT_RATE=10       the clients' `<P>_RATE_PER_SEC` in benchmark 5 (the fakes enforce 10/s)
+ *   BENCH_DRAFTS_REPS=2    repetitions of benchmark 6
+ *   BENCH_DEV_NODE_ARGS    node options for the dev child of benchmarks 5–6, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
+ *   BENCH_ONLY=raw,runtime,outbox,e2e,enrichment,e2e-drafts,writer   which benchmarks to run
+ * ENRICHMENT_CONCURRENCY, WRITER_CONCURRENCY and RUN_CHUNK_SIZE reach the dev child of
+ * benchmarks 5–6 from this environment (defaults otherwise); provider, scout and writer-backend
+ * settings are set by the benchmark and never taken from it.
+ * The full run takes about 7–8 minutes on the 2-core machines here; progress goes to stderr, the
+ * report to stdout (after the table: where the time went in benchmarks 4–6). Child processes
+ * (nats-server, leadflow dev), fake servers and temp folders are removed on success, failure and
+ * Ctrl-C; a database left by a killed run is dropped by the next one.
  */
 import { execFile } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -45,11 +69,14 @@ import { findNatsServerBinary } from "@leadflow/runtime/embedded";
 import { adminUrl } from "@leadflow/testkit";
 import postgres from "postgres";
 import { type E2eSample, runEndToEnd } from "./endToEnd.js";
+import { type DraftsSample, describeDrafts, runEndToEndDrafts } from "./endToEndDrafts.js";
+import { describeEnrichment, type EnrichmentSample, runEnrichment } from "./enrichment.js";
 import { dropStaleDatabases, installExitGuards, loadConfig, log } from "./infra.js";
 import { runInsertOutbox } from "./insertOutbox.js";
 import { type RawJetStreamResult, runRawJetStream } from "./rawJetStream.js";
 import { runRuntimeNoop } from "./runtimeNoop.js";
 import { type Figure, fmt, fmtPct, fmtRange, formatJson, renderTable } from "./stats.js";
+import { benchWriterTemplate } from "./writerTemplate.js";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(benchDir, "..");
@@ -157,7 +184,14 @@ const printReport = (
     out.push(table[i + 2]!);
     if (f.note) out.push(`      ↳ ${f.note}`);
   });
-  out.push("", `n = ${figures[0]?.value.n ?? 0} repetitions per figure (benchmark 4: per mode, see JSON)`);
+  const reps = new Map<string, number>();
+  for (const f of figures) if (!reps.has(f.group)) reps.set(f.group, f.value.n);
+  out.push(
+    "",
+    `n (repetitions behind each median): ${[...reps]
+      .map(([g, n]) => `${g.split(" ")[0]} ${n}`)
+      .join(", ")} (benchmark 4: per mode; samples in the JSON)`,
+  );
   if (errors.length > 0) {
     out.push("", "FAILED:");
     for (const e of errors) out.push(`  ${e}`);
@@ -212,6 +246,9 @@ const main = async () => {
   const errors: string[] = [];
   let raw: RawJetStreamResult | undefined;
   let e2eSamples: ReadonlyArray<E2eSample> = [];
+  let enrichmentSamples: ReadonlyArray<EnrichmentSample> = [];
+  let draftsSamples: ReadonlyArray<DraftsSample> = [];
+  let draftsBaselineSamples: ReadonlyArray<E2eSample> = [];
   const step = async (name: string, body: () => Promise<void>) => {
     if (!config.only.includes(name)) return;
     log(`${name}: start`);
@@ -241,10 +278,26 @@ const main = async () => {
     figures.push(...result.figures);
     e2eSamples = result.samples;
   });
+  await step("enrichment", async () => {
+    const result = await runEnrichment(config);
+    figures.push(...result.figures);
+    enrichmentSamples = result.samples;
+  });
+  await step("e2e-drafts", async () => {
+    const result = await runEndToEndDrafts(config, e2eSamples);
+    figures.push(...result.figures);
+    draftsSamples = result.samples;
+    draftsBaselineSamples = result.baselineSamples;
+  });
+  await step("writer", async () => {
+    figures.push(...(await benchWriterTemplate({ quick: config.quick })).figures);
+  });
 
   const seconds = (performance.now() - started) / 1000;
   printReport(figures, m, seconds, errors);
   printE2eBreakdown(e2eSamples);
+  const more = [...describeEnrichment(enrichmentSamples), ...describeDrafts(draftsSamples)];
+  if (more.length > 0) process.stdout.write(`${more.join("\n")}\n`);
 
   const resultsDir = join(benchDir, "results");
   await mkdir(resultsDir, { recursive: true });
@@ -259,6 +312,9 @@ const main = async () => {
       machine: { ...m, loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
       figures,
       e2eSamples,
+      enrichmentSamples,
+      draftsSamples,
+      draftsBaselineSamples,
       errors,
     }),
   );

@@ -50,6 +50,7 @@ export const ratioOf = (a: Summary, b: Summary): number => a.median / b.median;
 /** Numbers as a person reads them: 12,345 / 1,234.5 / 12.3 / 0.123. */
 export const fmt = (x: number): string => {
   if (!Number.isFinite(x)) return "n/a";
+  if (x === 0) return "0";
   const abs = Math.abs(x);
   const digits = abs >= 1000 ? 0 : abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : 3;
   return x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });

@@ -18,7 +18,7 @@ import {
 import { makeWriter, type WriterShape } from "../services/writer/src/Writer.js";
 import { type Figure, rate, ratioOf, summarize } from "./stats.js";
 
-const group = "Writer, template backend";
+const group = "7. Template writer alone (in process, one draft after another)";
 const TARGET_DRAFTS_PER_SEC = 5_000;
 
 /** Varied companies (names, places, contacts, figures), a few with hostile names. */
