@@ -231,15 +231,20 @@ interface Gate {
 }
 
 /**
- * A concurrency bound plus request spacing: each call reserves the next free slot `1/rate` after
- * the previous one, so the rate holds however many fibers call at once. The slot is taken while
- * holding a permit, right before sending, so calls queued on the semaphore cannot burst.
+ * A concurrency bound plus request spacing: each call reserves the next free slot after the
+ * previous one, so the rate holds however many fibers call at once. The slot is taken while
+ * holding a permit, right before sending, so calls queued on the semaphore cannot burst. Spacing
+ * runs from the moment a call really leaves (a late wake-up pushes the next slot back) and keeps
+ * a small margin under the limit: timers and the network only ever shorten the provider's view
+ * of the gap, and a provider counting a sliding window must never see one call too many.
  */
+const RATE_MARGIN = 1.03;
+
 const makeGate = (ratePerSec: number, concurrency: number): Effect.Effect<Gate> =>
   Effect.gen(function* () {
     const semaphore = yield* Effect.makeSemaphore(concurrency);
     const nextSlot = yield* Ref.make(0);
-    const interval = 1000 / ratePerSec;
+    const interval = (1000 / ratePerSec) * RATE_MARGIN;
     const waitTurn = Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis;
       const slot = yield* Ref.modify(nextSlot, (next) => {
@@ -247,6 +252,8 @@ const makeGate = (ratePerSec: number, concurrency: number): Effect.Effect<Gate> 
         return [at, at + interval] as const;
       });
       if (slot > now) yield* Effect.sleep(Duration.millis(slot - now));
+      const sent = yield* Clock.currentTimeMillis;
+      if (sent > slot) yield* Ref.update(nextSlot, (next) => Math.max(next, sent + interval));
     });
     return { run: (self) => semaphore.withPermits(1)(Effect.zipRight(waitTurn, self)) };
   });

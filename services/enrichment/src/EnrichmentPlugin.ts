@@ -33,7 +33,7 @@ const lookUp = (command: EnrichmentCommand) =>
     const { sql } = yield* Db;
     const phones = yield* PhoneChain;
     const contactChain = yield* ContactChain;
-    const concurrency = yield* Config.integer("ENRICHMENT_CONCURRENCY").pipe(Config.withDefault(4));
+    const concurrency = yield* Config.integer("ENRICHMENT_CONCURRENCY").pipe(Config.withDefault(8));
     const companies = yield* loadCompanies(sql, command.companyIds);
     const phonesBySource: Record<string, number> = {};
     const contactsBySource: Record<string, number> = {};
