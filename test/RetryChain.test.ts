@@ -1,3 +1,4 @@
+import type { RunSummary } from "@leadflow/contracts";
 import { OrchestratorPlugin } from "@leadflow/orchestrator";
 import { ScoutPlugin } from "@leadflow/scout";
 import {
@@ -32,7 +33,9 @@ const finalRun = (id: string) =>
   waitFor(
     async () => {
       const row = (
-        await db.sql<{ status: string; error: string | null; error_stage: string | null; summary: any }[]>`
+        await db.sql<
+          { status: string; error: string | null; error_stage: string | null; summary: RunSummary }[]
+        >`
         select status, error, error_stage, summary from runs where id = ${id}`
       )[0];
       return row && ["failed", "awaiting_approval", "completed"].includes(row.status) ? row : undefined;

@@ -1,5 +1,11 @@
 import { AnalystPlugin } from "@leadflow/analyst";
-import { DeadLetterInfo, Headers } from "@leadflow/contracts";
+import {
+  DeadLetterInfo,
+  Headers,
+  type RunEvent,
+  type RunRejected,
+  type RunSummary,
+} from "@leadflow/contracts";
 import { EnrichmentPlugin } from "@leadflow/enrichment";
 import { OrchestratorPlugin } from "@leadflow/orchestrator";
 import { ScoutPlugin } from "@leadflow/scout";
@@ -39,9 +45,7 @@ afterAll(async () => {
 
 const runRow = async (id: string) =>
   (
-    await db.sql<
-      { status: string; summary: Record<string, any> }[]
-    >`select status, summary from runs where id = ${id}`
+    await db.sql<{ status: string; summary: RunSummary }[]>`select status, summary from runs where id = ${id}`
   )[0];
 
 const waitForGate = (id: string) =>
@@ -94,10 +98,10 @@ describe("triggering a run over NATS", () => {
       "leadflow.evt.run.good-1.awaiting_approval",
     ]);
     // sample data: enrichment says what it skipped and why
-    expect((events[3]!.data as any).summary.enrichment.skipped).toContain(
+    expect((events[3]!.data as RunEvent).summary.enrichment?.skipped).toContain(
       "sample data: phones and contacts are not looked up for sample companies",
     );
-    expect((events[3]!.data as any).summary.leads.scored).toBe(50);
+    expect((events[3]!.data as RunEvent).summary.leads.scored).toBe(50);
     // the envelope: correlation id = run id, one trace from the trigger on
     for (const e of events) expect(e.headers["Leadflow-Correlation-Id"]).toBe("good-1");
     const traces = new Set(events.map((e) => e.headers.traceparent?.split("-")[1]));
@@ -105,7 +109,7 @@ describe("triggering a run over NATS", () => {
     expect(events[0]!.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     const requested = await jet.messages("LEADFLOW_EVT", "leadflow.evt.approval.requested");
     expect(requested).toHaveLength(1);
-    expect((requested[0]!.data as any).items).toBe(50);
+    expect((requested[0]!.data as { items: number }).items).toBe(50);
   });
 
   it("starts one run for the same requestId published twice", async () => {
@@ -170,8 +174,8 @@ describe("triggering a run over NATS", () => {
     );
     expect((await db.sql`select count(*)::int as n from runs`)[0]!.n).toBe(runsBefore);
     const rejected = await jet.messages("LEADFLOW_EVT", "leadflow.evt.run.rejected");
-    for (const r of rejected) expect((r.data as any).reasons.length).toBeGreaterThan(0);
-    const reasons = rejected.map((r) => (r.data as any).reasons.join(" | ")).join("\n");
+    for (const r of rejected) expect((r.data as RunRejected).reasons.length).toBeGreaterThan(0);
+    const reasons = rejected.map((r) => (r.data as RunRejected).reasons.join(" | ")).join("\n");
     expect(reasons).toContain("count must be between 1 and 1000");
     expect(reasons).toContain("count must be an integer");
     expect(reasons).toContain("over the limit");

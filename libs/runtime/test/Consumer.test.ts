@@ -92,7 +92,7 @@ beforeAll(async () => {
             ))[0]!.n;
             return { doubled: msg.n * 2 };
           }),
-        handle: (msg, ctx, prepared: { doubled: number }) =>
+        handle: (_msg, ctx, prepared: { doubled: number }) =>
           query(ctx.tx`insert into test_items (n) values (${500_000 + prepared.doubled})`).pipe(
             Effect.asVoid,
           ),
