@@ -12,6 +12,7 @@ import {
   SynchronizedRef,
 } from "effect";
 import { Metrics } from "./Metrics.js";
+import type { ProviderLimits } from "./ProviderLimits.js";
 
 /** What went wrong with a third-party call, coarse enough to route on. */
 export type ProviderErrorKind =
@@ -49,6 +50,8 @@ export interface ProviderClientOptions {
   readonly baseUrl: string;
   /** Headers sent on every call; secrets stay `Redacted` until the request is built. */
   readonly headers?: Readonly<Record<string, string | Redacted.Redacted>>;
+  /** Rate, concurrency and timeout in one, as `providerLimitsConfig` reads them; the fields below win. */
+  readonly limits?: ProviderLimits;
   /** Per-attempt timeout, covering the body too. Default 10 s. */
   readonly timeoutMs?: number;
   /** Requests per second for this provider, shared by every client of the same provider. Default 5. */
@@ -279,7 +282,7 @@ const makeClient = (
 ): ProviderClient => {
   const provider = options.provider;
   const base = options.baseUrl.replace(/\/+$/, "");
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? options.limits?.timeoutMs ?? 10_000;
   const maxBodyBytes = options.maxBodyBytes ?? 5 * MB;
   const policy = retryPolicy(
     options.maxAttempts ?? 3,
@@ -466,8 +469,8 @@ export const make: Effect.Effect<ProviderHttpShape, never, Metrics> = Effect.gen
   return {
     client: (options) =>
       Effect.gen(function* () {
-        const rate = options.ratePerSec ?? 5;
-        const concurrency = options.concurrency ?? 4;
+        const rate = options.ratePerSec ?? options.limits?.ratePerSec ?? 5;
+        const concurrency = options.concurrency ?? options.limits?.concurrency ?? 4;
         if (!(rate > 0) || !Number.isInteger(concurrency) || concurrency < 1) {
           return yield* Effect.dieMessage(
             `ProviderHttp: invalid limits for ${options.provider} (ratePerSec ${rate}, concurrency ${concurrency})`,

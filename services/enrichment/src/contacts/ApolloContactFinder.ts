@@ -95,12 +95,10 @@ export const makeApolloContactFinder = (options: ApolloContactFinderOptions) =>
       provider: SOURCE,
       baseUrl: options.baseUrl,
       headers: { "x-api-key": options.apiKey, "Cache-Control": "no-cache" },
-      ratePerSec: options.limits.ratePerSec,
-      concurrency: options.limits.concurrency,
-      timeoutMs: options.limits.timeoutMs,
+      limits: options.limits,
       credentialHint: CREDENTIAL,
-      ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
-      ...(options.retryBaseMs !== undefined ? { retryBaseMs: options.retryBaseMs } : {}),
+      maxAttempts: options.maxAttempts,
+      retryBaseMs: options.retryBaseMs,
     });
     const titles = options.titles ?? DefaultApolloTitles;
     const toError = (e: Parameters<typeof fieldsFromProviderError>[0]) =>

@@ -77,13 +77,11 @@ export const makeHunterContactFinder = (settings: ProviderClientSettings) =>
     const client = yield* http.client({
       provider: SOURCE,
       baseUrl: settings.baseUrl,
-      ratePerSec: settings.limits.ratePerSec,
-      concurrency: settings.limits.concurrency,
-      timeoutMs: settings.limits.timeoutMs,
+      limits: settings.limits,
       credentialHint: CREDENTIAL,
       classify,
-      ...(settings.maxAttempts !== undefined ? { maxAttempts: settings.maxAttempts } : {}),
-      ...(settings.retryBaseMs !== undefined ? { retryBaseMs: settings.retryBaseMs } : {}),
+      maxAttempts: settings.maxAttempts,
+      retryBaseMs: settings.retryBaseMs,
     });
 
     const find = Effect.fn("HunterContactFinder.find")(function* (company: ContactLookupInput) {

@@ -62,13 +62,11 @@ export const makeGooglePlacesPhoneSource = (settings: ProviderClientSettings) =>
       provider: SOURCE,
       baseUrl: settings.baseUrl,
       headers: { "X-Goog-Api-Key": settings.apiKey, "X-Goog-FieldMask": FIELD_MASK },
-      ratePerSec: settings.limits.ratePerSec,
-      concurrency: settings.limits.concurrency,
-      timeoutMs: settings.limits.timeoutMs,
+      limits: settings.limits,
       credentialHint: CREDENTIAL,
       classify,
-      ...(settings.maxAttempts !== undefined ? { maxAttempts: settings.maxAttempts } : {}),
-      ...(settings.retryBaseMs !== undefined ? { retryBaseMs: settings.retryBaseMs } : {}),
+      maxAttempts: settings.maxAttempts,
+      retryBaseMs: settings.retryBaseMs,
     });
 
     const lookup = Effect.fn("GooglePlacesPhoneSource.lookup")(function* (company: PhoneLookupInput) {

@@ -59,13 +59,11 @@ export const makeYelpPhoneSource = (settings: ProviderClientSettings) =>
       provider: SOURCE,
       baseUrl: settings.baseUrl,
       headers: { Authorization: Redacted.make(`Bearer ${Redacted.value(settings.apiKey)}`) },
-      ratePerSec: settings.limits.ratePerSec,
-      concurrency: settings.limits.concurrency,
-      timeoutMs: settings.limits.timeoutMs,
+      limits: settings.limits,
       credentialHint: CREDENTIAL,
       classify,
-      ...(settings.maxAttempts !== undefined ? { maxAttempts: settings.maxAttempts } : {}),
-      ...(settings.retryBaseMs !== undefined ? { retryBaseMs: settings.retryBaseMs } : {}),
+      maxAttempts: settings.maxAttempts,
+      retryBaseMs: settings.retryBaseMs,
     });
 
     const lookup = Effect.fn("YelpPhoneSource.lookup")(function* (company: PhoneLookupInput) {

@@ -91,13 +91,11 @@ export const makeGooglePlacesSource = (options: GooglePlacesSourceOptions) =>
       provider: SOURCE,
       baseUrl: options.baseUrl,
       headers: { "X-Goog-Api-Key": options.apiKey, "X-Goog-FieldMask": FIELD_MASK },
-      ratePerSec: options.limits.ratePerSec,
-      concurrency: options.limits.concurrency,
-      timeoutMs: options.limits.timeoutMs,
+      limits: options.limits,
       credentialHint: "GOOGLE_PLACES_API_KEY",
       classify,
-      ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
-      ...(options.retryBaseMs !== undefined ? { retryBaseMs: options.retryBaseMs } : {}),
+      maxAttempts: options.maxAttempts,
+      retryBaseMs: options.retryBaseMs,
     });
 
     const source: ScoutSource = {

@@ -179,12 +179,10 @@ export const makeOverpassSource = (options: OverpassSourceOptions) =>
       provider: SOURCE,
       baseUrl: options.baseUrl,
       headers: { "User-Agent": options.userAgent },
-      ratePerSec: options.limits.ratePerSec,
-      concurrency: options.limits.concurrency,
-      timeoutMs: options.limits.timeoutMs,
+      limits: options.limits,
       describeError,
-      ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
-      ...(options.retryBaseMs !== undefined ? { retryBaseMs: options.retryBaseMs } : {}),
+      maxAttempts: options.maxAttempts,
+      retryBaseMs: options.retryBaseMs,
     });
 
     const source: ScoutSource = {

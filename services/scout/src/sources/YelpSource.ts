@@ -100,13 +100,11 @@ export const makeYelpSource = (options: YelpSourceOptions) =>
       provider: SOURCE,
       baseUrl: options.baseUrl,
       headers: { Authorization: Redacted.make(`Bearer ${Redacted.value(options.apiKey)}`) },
-      ratePerSec: options.limits.ratePerSec,
-      concurrency: options.limits.concurrency,
-      timeoutMs: options.limits.timeoutMs,
+      limits: options.limits,
       credentialHint: "YELP_API_KEY",
       classify,
-      ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
-      ...(options.retryBaseMs !== undefined ? { retryBaseMs: options.retryBaseMs } : {}),
+      maxAttempts: options.maxAttempts,
+      retryBaseMs: options.retryBaseMs,
     });
 
     const source: ScoutSource = {

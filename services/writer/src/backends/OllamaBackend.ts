@@ -46,12 +46,10 @@ export const makeOllamaBackend = (options: OllamaBackendOptions) =>
     const client = yield* http.client({
       provider: PROVIDER,
       baseUrl: options.baseUrl,
-      timeoutMs: options.limits.timeoutMs,
-      ratePerSec: options.limits.ratePerSec,
-      concurrency: options.limits.concurrency,
+      limits: options.limits,
       maxAttempts: HTTP_ATTEMPTS,
       credentialHint: "OLLAMA_BASE_URL (Ollama has no keys; a proxy in front of it refused the call)",
-      ...(options.retryBaseMs !== undefined ? { retryBaseMs: options.retryBaseMs } : {}),
+      retryBaseMs: options.retryBaseMs,
     });
 
     const complete = Effect.fn("OllamaBackend.complete")(function* (request: CompletionRequest) {

@@ -76,12 +76,10 @@ export const makeOpenAiBackend = (options: OpenAiBackendOptions) =>
       ...(Option.isSome(key)
         ? { headers: { Authorization: Redacted.make(`Bearer ${Redacted.value(key.value)}`) } }
         : {}),
-      timeoutMs: options.limits.timeoutMs,
-      ratePerSec: options.limits.ratePerSec,
-      concurrency: options.limits.concurrency,
+      limits: options.limits,
       maxAttempts: HTTP_ATTEMPTS,
       credentialHint: "OPENAI_API_KEY",
-      ...(options.retryBaseMs !== undefined ? { retryBaseMs: options.retryBaseMs } : {}),
+      retryBaseMs: options.retryBaseMs,
     });
 
     const complete = Effect.fn("OpenAiBackend.complete")(function* (request: CompletionRequest) {
