@@ -1,5 +1,7 @@
 import { AnalystPlugin } from "@leadflow/analyst";
 import { EnrichmentPlugin } from "@leadflow/enrichment";
+import { MonitorPlugin } from "@leadflow/monitor";
+import { NotifierPlugin } from "@leadflow/notifier";
 import { OrchestratorPlugin } from "@leadflow/orchestrator";
 import type { AnyPlugin } from "@leadflow/runtime";
 import { ScoutPlugin } from "@leadflow/scout";
@@ -12,6 +14,8 @@ export const Services: Record<string, { readonly plugin: AnyPlugin; readonly por
   analyst: { plugin: AnalystPlugin, port: 8012 },
   enrichment: { plugin: EnrichmentPlugin, port: 8013 },
   writer: { plugin: WriterPlugin, port: 8014 },
+  monitor: { plugin: MonitorPlugin, port: 8001 },
+  notifier: { plugin: NotifierPlugin, port: 8002 },
 };
 
 export const serviceNames = Object.keys(Services);

@@ -1,0 +1,1 @@
+export { MonitorPlugin } from "./MonitorPlugin.js";

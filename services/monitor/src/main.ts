@@ -1,0 +1,4 @@
+import { serviceMain } from "@leadflow/runtime";
+import { MonitorPlugin } from "./index.js";
+
+serviceMain(MonitorPlugin, 8001);

@@ -1,0 +1,1 @@
+export { NotifierPlugin } from "./NotifierPlugin.js";

@@ -1,0 +1,4 @@
+import { serviceMain } from "@leadflow/runtime";
+import { NotifierPlugin } from "./index.js";
+
+serviceMain(NotifierPlugin, 8002);
