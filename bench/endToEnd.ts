@@ -20,7 +20,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { openSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Headers, RunStartContract } from "@leadflow/contracts";
@@ -88,6 +88,10 @@ export interface E2eSample {
   readonly peakRssMb: number;
   /** Highest VmRSS sampled during the timed run, MB. */
   readonly peakRssDuringRunMb: number;
+  /** Highest summed VmRSS of the dev process and its children (embedded PGlite) during the timed run, MB. */
+  readonly peakTreeRssDuringRunMb: number;
+  /** The same since the dev process started (includes a first start's initdb child), MB. */
+  readonly peakTreeRssMb: number;
   /** VmRSS once the stack was ready, before the workload, MB. */
   readonly rssAtReadyMb: number;
   /** CPU seconds over the timed run: the dev process, Postgres backends, nats-server. */
@@ -132,10 +136,31 @@ const statusKb = (status: string, key: string): number => {
   return match ? Number(match[1]) : 0;
 };
 
-/** Samples VmRSS / VmHWM of `pid` every 100 ms until stopped. */
+/** `pid` and all its descendants (`/proc/<pid>/task/<tid>/children`); none once it is gone. */
+export const processTree = async (pid: number): Promise<number[]> => {
+  const out: number[] = [];
+  const visit = async (p: number) => {
+    out.push(p);
+    const tasks = await readdir(`/proc/${p}/task`).catch(() => [] as string[]);
+    for (const task of tasks) {
+      const children = await readFile(`/proc/${p}/task/${task}/children`, "utf8").catch(() => "");
+      for (const child of children.split(" ")) if (child.trim() !== "") await visit(Number(child));
+    }
+  };
+  await visit(pid);
+  return out;
+};
+
+/**
+ * Samples VmRSS / VmHWM of `pid` every 100 ms until stopped, and the summed VmRSS of `pid` and
+ * its child processes (`leadflow dev` starts the embedded database as a child: its memory is
+ * part of what `leadflow dev` costs).
+ */
 export const rssSampler = (pid: number) => {
   let hwmKb = 0;
   let windowPeakKb = 0;
+  let treePeakKb = 0;
+  let treeWindowPeakKb = 0;
   let inWindow = false;
   const sample = async () => {
     try {
@@ -143,6 +168,12 @@ export const rssSampler = (pid: number) => {
       const rss = statusKb(status, "VmRSS");
       hwmKb = Math.max(hwmKb, statusKb(status, "VmHWM"), rss);
       if (inWindow) windowPeakKb = Math.max(windowPeakKb, rss);
+      let treeKb = rss;
+      for (const p of (await processTree(pid)).slice(1)) {
+        treeKb += statusKb(await readFile(`/proc/${p}/status`, "utf8").catch(() => ""), "VmRSS");
+      }
+      treePeakKb = Math.max(treePeakKb, treeKb);
+      if (inWindow) treeWindowPeakKb = Math.max(treeWindowPeakKb, treeKb);
     } catch {
       // the process is gone
     }
@@ -167,6 +198,13 @@ export const rssSampler = (pid: number) => {
     },
     get windowPeakMb() {
       return windowPeakKb / 1024;
+    },
+    /** Highest sum over the process and its children, since sampling started. */
+    get treePeakMb() {
+      return treePeakKb / 1024;
+    },
+    get treeWindowPeakMb() {
+      return treeWindowPeakKb / 1024;
     },
   };
 };
@@ -343,7 +381,12 @@ export const oneRepetition = (config: BenchConfig, mode: Mode, rep: number): Pro
       delete env.PORT;
       if (databaseUrl) env.DATABASE_URL = databaseUrl;
       const spawned = performance.now();
-      const dev = startDev(env, dataDir);
+      // BENCH_DEV_NODE_ARGS: node options for the dev child, e.g. "--max-old-space-size=128"
+      const dev = startDev(
+        env,
+        dataDir,
+        (process.env.BENCH_DEV_NODE_ARGS ?? "").split(" ").filter((a) => a !== ""),
+      );
       const rss = rssSampler(dev.pid);
       let sample: Omit<E2eSample, BaselineKeys> | undefined;
       try {
@@ -457,6 +500,8 @@ export const oneRepetition = (config: BenchConfig, mode: Mode, rep: number): Pro
             companiesPerSecond: rate(scores, runMs),
             peakRssMb: rss.hwmMb,
             peakRssDuringRunMb: rss.windowPeakMb,
+            peakTreeRssDuringRunMb: rss.treeWindowPeakMb,
+            peakTreeRssMb: rss.treePeakMb,
             rssAtReadyMb,
             cpu: { dev: dev1 - dev0, postgres: pgCpu, nats: nats1 - nats0 },
             handlerSeconds: handlerSeconds(metrics),
@@ -534,11 +579,12 @@ export const runEndToEnd = async (
       mine.push(s);
       samples.push(s);
       log(
-        `e2e ${mode} rep ${rep + 1}/${config.e2eReps}: ${fmt(s.companiesPerSecond)} companies/s (${fmt(s.runMs / 1000)} s, startup ${fmt(s.startupMs / 1000)} s), peak RSS ${fmt(s.peakRssMb)} MB, CPU dev ${fmt(s.cpu.dev)} s / postgres ${s.cpu.postgres === null ? "in-process" : `${fmt(s.cpu.postgres)} s`} / nats ${fmt(s.cpu.nats)} s; raw insert ${fmt(s.baselineRowsPerSecond)} rows/s (jsonb ${fmt(s.jsonbRowsPerSecond)})`,
+        `e2e ${mode} rep ${rep + 1}/${config.e2eReps}: ${fmt(s.companiesPerSecond)} companies/s (${fmt(s.runMs / 1000)} s, startup ${fmt(s.startupMs / 1000)} s), peak RSS ${fmt(s.peakRssMb)} MB (with children during the run ${fmt(s.peakTreeRssDuringRunMb)} MB), CPU dev ${fmt(s.cpu.dev)} s / postgres ${s.cpu.postgres === null ? "in-process" : `${fmt(s.cpu.postgres)} s`} / nats ${fmt(s.cpu.nats)} s; raw insert ${fmt(s.baselineRowsPerSecond)} rows/s (jsonb ${fmt(s.jsonbRowsPerSecond)})`,
       );
     }
     const tput = summarize(mine.map((s) => s.companiesPerSecond));
     const rss = summarize(mine.map((s) => s.peakRssMb));
+    const treeRss = summarize(mine.map((s) => s.peakTreeRssDuringRunMb));
     const baseline = summarize(mine.map((s) => s.baselineRowsPerSecond));
     const seconds = summarize(mine.map((s) => s.runMs / 1000));
     const devCpu = summarize(mine.map((s) => s.cpu.dev / (s.runMs / 1000)));
@@ -577,11 +623,11 @@ export const runEndToEnd = async (
       {
         id: `e2e.${mode}.peakRss`,
         group,
-        label: `${label}: peak RSS of leadflow dev (VmHWM)`,
+        label: `${label}: peak RSS of leadflow dev during the run, with its children`,
         unit: "MB",
-        value: rss,
-        target: { text: "≤ 400 MB", met: rss.median <= 400 },
-        note: `VmRSS when ready ${fmt(summarize(mine.map((s) => s.rssAtReadyMb)).median)} MB, highest during the run ${fmt(summarize(mine.map((s) => s.peakRssDuringRunMb)).median)} MB`,
+        value: treeRss,
+        target: { text: "≤ 400 MB", met: treeRss.median <= 400 },
+        note: `dev process + ${mode === "pglite" ? "embedded PGlite child + " : ""}tsx's esbuild helper, summed every 100 ms from trigger to gate; the dev process alone peaked at ${fmt(rss.median)} MB (VmHWM, whole life), ${fmt(summarize(mine.map((s) => s.peakRssDuringRunMb)).median)} MB during the run, ${fmt(summarize(mine.map((s) => s.rssAtReadyMb)).median)} MB when ready; with children since start ${fmt(summarize(mine.map((s) => s.peakTreeRssMb)).median)} MB${mode === "pglite" ? " (a fresh data folder's one-off initdb child included)" : ""}`,
       },
     );
   }

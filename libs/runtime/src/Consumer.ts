@@ -200,14 +200,13 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
         Effect.provideService(OutboxRelay, relay),
       );
 
-    /** Keeps the server from redelivering while a slow handler works. */
-    const keepAlive = (messages: ReadonlyArray<JsMsg>) =>
-      Effect.sync(() => {
-        for (const m of messages) m.working();
-      }).pipe(
-        Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1000, ackWaitMs / 3)))),
-        Effect.delay(Duration.millis(Math.max(1000, ackWaitMs / 3))),
-      );
+    // Messages being handled now. One ticker per consumer keeps the server from redelivering
+    // them while a slow handler works (`working()`), instead of a timer per message or batch.
+    const inFlight = new Set<JsMsg>();
+    const keepAliveMs = Math.max(1000, ackWaitMs / 3);
+    const keepAlive = Effect.sync(() => {
+      for (const m of inFlight) m.working();
+    }).pipe(Effect.repeat(Schedule.spaced(Duration.millis(keepAliveMs))), Effect.delay(keepAliveMs));
 
     const deadLetter = (
       m: JsMsg,
@@ -314,11 +313,12 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
         metrics.messagesHandled.inc({ consumer: durable, outcome: "undecodable" });
       }).pipe(Effect.catchAllCause(() => Effect.sync(() => m.nak(5_000))));
 
+    // one statement and two parameters however many messages (not two parameters per row)
     const inboxInsert = (tx: Tx, metas: ReadonlyArray<MessageMeta>) =>
       query(
-        tx<{ message_id: string }[]>`insert into inbox ${tx(
-          metas.map((meta) => ({ consumer: durable, message_id: meta.envelope.messageId })),
-        )} on conflict do nothing returning message_id`,
+        tx<{ message_id: string }[]>`insert into inbox (consumer, message_id)
+          select ${durable}, unnest(${metas.map((meta) => meta.envelope.messageId)}::text[])
+          on conflict do nothing returning message_id`,
       ).pipe(Effect.map((rows) => new Set(rows.map((r) => r.message_id))));
 
     const runHandler = (
@@ -386,10 +386,8 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
         if (valid.length === 0) return;
         // a process that hangs here (no `working()` either) looks to the server like one that died
         yield* failpoint(`consumer.${durable}.before-handle`);
-        // (forked interruptible: it is born inside this uninterruptible region)
-        const alive = yield* Effect.fork(Effect.interruptible(keepAlive(valid.map((v) => v.m))));
+        for (const v of valid) inFlight.add(v.m);
         const exit = yield* Effect.exit(handleDecoded(valid));
-        yield* Fiber.interrupt(alive);
         if (exit._tag === "Success") {
           for (const v of valid) v.m.ack();
           const skipped = exit.value;
@@ -412,7 +410,14 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
           yield* handleFailure(valid[0]!.m, valid[0]!.message, exit.cause as Cause.Cause<RoutableError>);
         }
         metrics.handlerDuration.observe({ consumer: durable }, (performance.now() - started) / 1000);
-      }).pipe(Effect.uninterruptible);
+      }).pipe(
+        Effect.ensuring(
+          Effect.sync(() => {
+            for (const m of messages) inFlight.delete(m);
+          }),
+        ),
+        Effect.uninterruptible,
+      );
 
     const worker = Effect.forever(
       Effect.flatMap(
@@ -430,6 +435,23 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
     // otherwise wait for an iterator that only ends once it is stopped
     let current: { stop: () => void } | undefined;
     let stopping = false;
+
+    /**
+     * Moves messages from the pull's iterator into the queue: straight in while there is room,
+     * waiting only when it is full (the iterator issues the next pull as it is read, so this
+     * wait is the backpressure). A plain loop: no Effect stream step per message.
+     */
+    const feed = (messages: AsyncIterable<JsMsg>) =>
+      Effect.tryPromise({
+        try: async () => {
+          for await (const m of messages) {
+            // shutting down: what is still arriving goes straight back
+            if (stopping) m.nak();
+            else if (!Queue.unsafeOffer(queue, m)) await Effect.runPromise(Queue.offer(queue, m));
+          }
+        },
+        catch: (e) => new NatsError({ message: "consume failed", cause: e }),
+      });
 
     /** Pulls into the queue; when the pull dies (server restart, consumer gone, missed heartbeats) it starts again. */
     const pull = Effect.gen(function* () {
@@ -463,10 +485,7 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
                 Effect.ignore,
               ),
             );
-            yield* Stream.fromAsyncIterable(
-              messages,
-              (e) => new NatsError({ message: "consume failed", cause: e }),
-            ).pipe(Stream.runForEach((m) => Queue.offer(queue, m)));
+            yield* feed(messages);
             yield* Fiber.interrupt(watcher).pipe(Effect.timeout("1 second"), Effect.ignore);
           }),
         (messages) => Effect.sync(() => messages.stop()).pipe(Effect.zipRight(Ref.set(running, false))),
@@ -495,6 +514,7 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
       ),
     );
     const puller = yield* Effect.forkScoped(pullForever);
+    yield* Effect.forkScoped(keepAlive);
 
     // The safety net for a crash during a last delivery: 2.9 keeps such a message in the
     // work-queue stream and says so only in this advisory.

@@ -80,7 +80,11 @@ export const startHost = (plugins: ReadonlyArray<AnyPlugin>, options: HostOption
       for (const job of plugin.background ?? []) {
         yield* Effect.forkScoped(job.pipe(Effect.provide(full)) as Effect.Effect<void, never, Scope.Scope>);
       }
-      if (plugin.routes) routes.push(plugin.routes);
+      if (plugin.routes) {
+        const add = plugin.routes;
+        const runtime = yield* Effect.runtime<unknown>().pipe(Effect.provide(full));
+        routes.push((app) => add(app, runtime));
+      }
       yield* Effect.logInfo("plugin started").pipe(
         Effect.annotateLogs({ plugin: plugin.name, consumers: plugin.consumers.length }),
       );

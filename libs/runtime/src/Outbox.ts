@@ -9,25 +9,33 @@ import { Nats } from "./Nats.js";
 /** The Postgres channel the outbox trigger notifies on commit. */
 export const OutboxChannel = "leadflow_outbox";
 
-/** Writes outbox rows in the caller's transaction (one multi-row insert). */
-export const insertOutbox = (
-  tx: Tx | Sql,
-  rows: ReadonlyArray<EncodedMessage & { readonly availableAt?: Date }>,
-) =>
+type OutboxRow = EncodedMessage & { readonly availableAt?: Date };
+
+/**
+ * The statement that writes outbox rows: one statement and one jsonb parameter however many
+ * rows (a multi-row insert would bind six parameters per row), undefined when there are none.
+ */
+export const outboxInsertStatement = (tx: Tx | Sql, rows: ReadonlyArray<OutboxRow>) =>
   rows.length === 0
-    ? Effect.void
-    : query(
-        tx`insert into outbox ${tx(
+    ? undefined
+    : tx`insert into outbox (id, subject, contract, payload, headers, available_at)
+        select r.id, r.subject, r.contract, r.payload, r.headers, coalesce(r.available_at, now())
+        from jsonb_to_recordset(${tx.json(
           rows.map((r) => ({
             id: r.id,
             subject: r.subject,
             contract: r.contract,
             payload: r.payload,
-            headers: tx.json(r.headers),
-            available_at: r.availableAt ?? new Date(),
+            headers: r.headers,
+            available_at: r.availableAt?.toISOString() ?? null,
           })),
-        )}`,
-      ).pipe(Effect.asVoid);
+        )}) as r(id uuid, subject text, contract text, payload text, headers jsonb, available_at timestamptz)`;
+
+/** Writes outbox rows in the caller's transaction (one statement). */
+export const insertOutbox = (tx: Tx | Sql, rows: ReadonlyArray<OutboxRow>) => {
+  const statement = outboxInsertStatement(tx, rows);
+  return statement ? query(statement).pipe(Effect.asVoid) : Effect.void;
+};
 
 export interface OutboxRelayShape {
   /** Wakes the relay now (after a commit in this process). */

@@ -1,4 +1,4 @@
-import type { Effect, Layer, Scope } from "effect";
+import type { Effect, Layer, Runtime, Scope } from "effect";
 import type { Hono } from "hono";
 import type { ConsumerSpec } from "./Consumer.js";
 import type { Db } from "./Db.js";
@@ -20,7 +20,8 @@ export interface Plugin<R = never> {
   readonly consumers: ReadonlyArray<ConsumerSpec<any, any, R | RuntimeServices, any>>;
   readonly layer?: Layer.Layer<R, unknown, RuntimeServices>;
   readonly background?: ReadonlyArray<Effect.Effect<void, never, R | RuntimeServices | Scope.Scope>>;
-  readonly routes?: (app: Hono) => void;
+  /** Extra HTTP routes; `runtime` runs the plugin's effects (its layer and the runtime's services). */
+  readonly routes?: (app: Hono, runtime: Runtime.Runtime<R | RuntimeServices>) => void;
 }
 
 /** A plugin with its requirements checked and erased, ready for the host. */

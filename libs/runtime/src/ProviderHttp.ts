@@ -1,12 +1,14 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import {
-  Clock,
   Context,
   Data,
   Duration,
   Effect,
+  Either,
   Layer,
+  type ParseResult,
   Redacted,
-  Ref,
   Schedule,
   Schema,
   SynchronizedRef,
@@ -178,52 +180,177 @@ const describeBody = (body: unknown, text: string): string => {
 };
 
 type RawOutcome =
-  | { readonly _tag: "response"; readonly status: number; readonly headers: Headers; readonly text: string }
+  | {
+      readonly _tag: "response";
+      readonly status: number;
+      readonly headers: IncomingHttpHeaders;
+      readonly text: string;
+    }
   | { readonly _tag: "too_large"; readonly status: number; readonly bytes: number }
   | { readonly _tag: "timeout"; readonly cause: unknown }
   | { readonly _tag: "network"; readonly cause: unknown };
 
-/** Reads at most `max` bytes; a larger body is cancelled rather than buffered. */
-const readCapped = async (res: Response, max: number): Promise<{ text: string } | { tooLarge: number }> => {
-  const declared = Number(res.headers.get("content-length") ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > max) {
-    await res.body?.cancel().catch(() => undefined);
-    return { tooLarge: declared };
+/** What one exchange sends: the parts of a request the transport needs. */
+interface Outgoing {
+  readonly method: string;
+  readonly headers: Record<string, string>;
+  readonly body: string | undefined;
+}
+
+/**
+ * Keep-alive agents shared by every client in the process: zero-latency providers are called
+ * thousands of times a second, and a connection per call (or fetch's heavier machinery) shows
+ * in profiles. Concurrency is bounded by each provider's gate, not here.
+ */
+const agents = {
+  "http:": new HttpAgent({ keepAlive: true, scheduling: "lifo" }),
+  "https:": new HttpsAgent({ keepAlive: true, scheduling: "lifo" }),
+} as const;
+
+const MAX_REDIRECTS = 20;
+
+const toHeaders = (raw: IncomingHttpHeaders): Headers => {
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(raw)) {
+    if (Array.isArray(v)) for (const one of v) headers.append(k, one);
+    else if (v !== undefined) headers.set(k, v);
   }
-  if (res.body === null) return { text: "" };
-  const reader = res.body.getReader();
-  const chunks: Array<Uint8Array> = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => undefined);
-      return { tooLarge: total };
-    }
-    chunks.push(value);
-  }
-  return { text: Buffer.concat(chunks).toString("utf8") };
+  return headers;
 };
 
-const send = async (
+/**
+ * One exchange over node:http(s) with keep-alive: at most `maxBytes` of body are read (a larger
+ * declared or streamed body is cut off), the timeout covers the whole exchange including the
+ * body and redirects, and an interrupted fiber aborts the request. Redirects are followed as
+ * fetch follows them (303, and 301/302 after a POST, become a GET without a body).
+ */
+const send = (
   url: string,
-  init: RequestInit,
+  init: Outgoing,
   timeoutMs: number,
   maxBytes: number,
   interrupt: AbortSignal,
-): Promise<RawOutcome> => {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  try {
-    const res = await fetch(url, { ...init, signal: AbortSignal.any([interrupt, timeout]) });
-    const read = await readCapped(res, maxBytes);
-    return "tooLarge" in read
-      ? { _tag: "too_large", status: res.status, bytes: read.tooLarge }
-      : { _tag: "response", status: res.status, headers: res.headers, text: read.text };
-  } catch (cause) {
-    return timeout.aborted ? { _tag: "timeout", cause } : { _tag: "network", cause };
+): Promise<RawOutcome> =>
+  new Promise<RawOutcome>((resolve) => {
+    let settled = false;
+    let current: { destroy: (error?: Error) => void } | undefined;
+    const finish = (outcome: RawOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      interrupt.removeEventListener("abort", onAbort);
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => {
+      const cause = new Error(`timed out after ${timeoutMs} ms`);
+      finish({ _tag: "timeout", cause });
+      current?.destroy(cause);
+    }, timeoutMs);
+    const onAbort = () => {
+      finish({ _tag: "network", cause: new Error("interrupted") });
+      current?.destroy(new Error("interrupted"));
+    };
+    interrupt.addEventListener("abort", onAbort, { once: true });
+
+    const exchange = (target: URL, outgoing: Outgoing, redirects: number) => {
+      const protocol = target.protocol;
+      if (protocol !== "http:" && protocol !== "https:") {
+        finish({ _tag: "network", cause: new Error(`unsupported protocol ${protocol}`) });
+        return;
+      }
+      const headers =
+        outgoing.body === undefined
+          ? outgoing.headers
+          : { ...outgoing.headers, "content-length": String(Buffer.byteLength(outgoing.body)) };
+      const req = (protocol === "https:" ? httpsRequest : httpRequest)(
+        target,
+        { method: outgoing.method, headers, agent: agents[protocol] },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          const location = res.headers.location;
+          if (
+            location !== undefined &&
+            [301, 302, 303, 307, 308].includes(status) &&
+            redirects < MAX_REDIRECTS
+          ) {
+            res.resume();
+            const toGet =
+              status === 303 || ((status === 301 || status === 302) && outgoing.method === "POST");
+            const next: Outgoing = toGet
+              ? {
+                  method: outgoing.method === "HEAD" ? "HEAD" : "GET",
+                  headers: Object.fromEntries(
+                    Object.entries(outgoing.headers).filter(([k]) => k.toLowerCase() !== "content-type"),
+                  ),
+                  body: undefined,
+                }
+              : outgoing;
+            let to: URL;
+            try {
+              to = new URL(location, target);
+            } catch (cause) {
+              finish({ _tag: "network", cause });
+              return;
+            }
+            // once the redirect's own body is read, its connection is free for the next request
+            if (res.complete) exchange(to, next, redirects + 1);
+            else res.once("end", () => exchange(to, next, redirects + 1));
+            return;
+          }
+          const declared = Number(res.headers["content-length"] ?? Number.NaN);
+          if (Number.isFinite(declared) && declared > maxBytes) {
+            finish({ _tag: "too_large", status, bytes: declared });
+            res.destroy();
+            return;
+          }
+          const chunks: Array<Buffer> = [];
+          let total = 0;
+          res.on("data", (chunk: Buffer) => {
+            total += chunk.byteLength;
+            if (total > maxBytes) {
+              // settled first: destroying the response reports it as aborted
+              finish({ _tag: "too_large", status, bytes: total });
+              res.destroy();
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on("end", () =>
+            finish({
+              _tag: "response",
+              status,
+              headers: res.headers,
+              text: Buffer.concat(chunks, total).toString("utf8"),
+            }),
+          );
+          res.on("error", (cause) => finish({ _tag: "network", cause }));
+          res.on("aborted", () => finish({ _tag: "network", cause: new Error("response aborted") }));
+        },
+      );
+      current = req;
+      req.on("error", (cause) => finish({ _tag: "network", cause }));
+      req.end(outgoing.body);
+    };
+
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch (cause) {
+      finish({ _tag: "network", cause });
+      return;
+    }
+    exchange(target, init, 0);
+  });
+
+// one decoder per response schema, built on first use (building it per call shows in profiles)
+const decoders = new WeakMap<object, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>>();
+const decoderFor = <A, I>(schema: Schema.Schema<A, I, never>) => {
+  let decode = decoders.get(schema);
+  if (decode === undefined) {
+    decode = Schema.decodeUnknownEither(schema, { errors: "all" });
+    decoders.set(schema, decode);
   }
+  return decode as (u: unknown) => Either.Either<A, ParseResult.ParseError>;
 };
 
 const reveal = (v: string | Redacted.Redacted): string =>
@@ -246,17 +373,22 @@ const RATE_MARGIN = 1.03;
 const makeGate = (ratePerSec: number, concurrency: number): Effect.Effect<Gate> =>
   Effect.gen(function* () {
     const semaphore = yield* Effect.makeSemaphore(concurrency);
-    const nextSlot = yield* Ref.make(0);
     const interval = (1000 / ratePerSec) * RATE_MARGIN;
-    const waitTurn = Effect.gen(function* () {
-      const now = yield* Clock.currentTimeMillis;
-      const slot = yield* Ref.modify(nextSlot, (next) => {
-        const at = Math.max(now, next);
-        return [at, at + interval] as const;
+    // the next free slot: plain state, read and written in one synchronous step (no other fiber
+    // runs in between), which costs a call far less than a Ref and the clock service
+    let nextSlot = 0;
+    const afterSleep = (slot: number) =>
+      Effect.sync(() => {
+        const sent = Date.now();
+        if (sent > slot) nextSlot = Math.max(nextSlot, sent + interval);
       });
-      if (slot > now) yield* Effect.sleep(Duration.millis(slot - now));
-      const sent = yield* Clock.currentTimeMillis;
-      if (sent > slot) yield* Ref.update(nextSlot, (next) => Math.max(next, sent + interval));
+    const waitTurn = Effect.suspend(() => {
+      const now = Date.now();
+      const slot = Math.max(now, nextSlot);
+      nextSlot = slot + interval;
+      return slot > now
+        ? Effect.zipRight(Effect.sleep(Duration.millis(slot - now)), afterSleep(slot))
+        : Effect.void;
     });
     return { run: (self) => semaphore.withPermits(1)(Effect.zipRight(waitTurn, self)) };
   });
@@ -303,7 +435,7 @@ const makeClient = (
     return qs === "" ? url : `${url}${url.includes("?") ? "&" : "?"}${qs}`;
   };
 
-  const buildInit = (req: ProviderRequest<unknown, unknown>): RequestInit => {
+  const buildInit = (req: ProviderRequest<unknown, unknown>): Outgoing => {
     const headers: Record<string, string> = { accept: "application/json" };
     for (const [k, v] of Object.entries({ ...options.headers, ...req.headers })) headers[k] = reveal(v);
     let body: string | undefined;
@@ -314,7 +446,7 @@ const makeClient = (
       headers["content-type"] = "application/x-www-form-urlencoded";
       body = new URLSearchParams({ ...req.form }).toString();
     }
-    return { method: req.method ?? (body === undefined ? "GET" : "POST"), headers, body, redirect: "follow" };
+    return { method: req.method ?? (body === undefined ? "GET" : "POST"), headers, body };
   };
 
   const parseJson = (text: string): { ok: true; value: unknown } | { ok: false; cause: unknown } => {
@@ -326,48 +458,49 @@ const makeClient = (
     }
   };
 
-  /** One HTTP exchange turned into a value or a classified error; never retries. */
+  const failed = (e: ProviderError) =>
+    Effect.zipRight(
+      Effect.logDebug("provider call failed").pipe(
+        Effect.annotateLogs({ provider, kind: e.kind, status: e.status ?? "none", retryable: e.retryable }),
+      ),
+      Effect.fail(e),
+    );
+
+  /**
+   * One HTTP exchange turned into a value or a classified error; never retries. Kept to a few
+   * Effect steps (the rest is plain code): it runs twice per company at full speed.
+   */
   const attempt = <A, I>(
     req: ProviderRequest<A, I>,
     url: string,
-    init: RequestInit,
+    init: Outgoing,
     what: string,
   ): Effect.Effect<ProviderResponse<A>, ProviderError> =>
-    Effect.gen(function* () {
+    Effect.suspend(() => {
       const started = performance.now();
-      const raw = yield* Effect.promise((signal) =>
-        send(url, init, req.timeoutMs ?? timeoutMs, maxBodyBytes, signal),
+      return Effect.flatMap(
+        Effect.promise((signal) => send(url, init, req.timeoutMs ?? timeoutMs, maxBodyBytes, signal)),
+        (raw) => {
+          metrics.providerDuration.observe({ provider }, (performance.now() - started) / 1000);
+          const result = interpret(req, raw, what);
+          if (Either.isLeft(result)) {
+            metrics.providerCalls.inc({ provider, outcome: outcomeOf[result.left.kind] });
+            return failed(result.left);
+          }
+          metrics.providerCalls.inc({ provider, outcome: "ok" });
+          return Effect.succeed(result.right);
+        },
       );
-      metrics.providerDuration.observe({ provider }, (performance.now() - started) / 1000);
-      const result = yield* interpret(req, raw, what);
-      return result;
-    }).pipe(
-      Effect.tapBoth({
-        onSuccess: () => Effect.sync(() => metrics.providerCalls.inc({ provider, outcome: "ok" })),
-        onFailure: (e) =>
-          Effect.sync(() => metrics.providerCalls.inc({ provider, outcome: outcomeOf[e.kind] })).pipe(
-            Effect.zipRight(
-              Effect.logDebug("provider call failed").pipe(
-                Effect.annotateLogs({
-                  provider,
-                  kind: e.kind,
-                  status: e.status ?? "none",
-                  retryable: e.retryable,
-                }),
-              ),
-            ),
-          ),
-      }),
-    );
+    });
 
   const interpret = <A, I>(
     req: ProviderRequest<A, I>,
     raw: RawOutcome,
     what: string,
-  ): Effect.Effect<ProviderResponse<A>, ProviderError> => {
+  ): Either.Either<ProviderResponse<A>, ProviderError> => {
     switch (raw._tag) {
       case "timeout":
-        return Effect.fail(
+        return Either.left(
           fail({
             kind: "timeout",
             status: null,
@@ -377,9 +510,14 @@ const makeClient = (
           }),
         );
       case "network": {
-        const cause = raw.cause as { cause?: { code?: string; message?: string }; message?: string };
-        const detail = cause?.cause?.code ?? cause?.cause?.message ?? cause?.message ?? "unknown error";
-        return Effect.fail(
+        const cause = raw.cause as {
+          cause?: { code?: string; message?: string };
+          code?: string;
+          message?: string;
+        };
+        const detail =
+          cause?.cause?.code ?? cause?.code ?? cause?.cause?.message ?? cause?.message ?? "unknown error";
+        return Either.left(
           fail({
             kind: "network",
             status: null,
@@ -390,7 +528,7 @@ const makeClient = (
         );
       }
       case "too_large":
-        return Effect.fail(
+        return Either.left(
           fail({
             kind: "invalid_response",
             status: raw.status,
@@ -410,8 +548,8 @@ const makeClient = (
         kind === "unauthorized"
           ? `${provider} rejected the credentials (HTTP ${raw.status}${detail ? `: ${detail}` : ""}); check ${options.credentialHint ?? "the API key"}`
           : `${provider}: ${what} answered HTTP ${raw.status}${detail ? `: ${detail}` : ""}`;
-      const retryAfterMs = parseRetryAfter(raw.headers.get("retry-after"));
-      return Effect.fail(
+      const retryAfterMs = parseRetryAfter(raw.headers["retry-after"] ?? null);
+      return Either.left(
         fail({
           kind,
           status: raw.status,
@@ -423,7 +561,7 @@ const makeClient = (
       );
     }
     if (!parsed.ok) {
-      return Effect.fail(
+      return Either.left(
         fail({
           kind: "invalid_response",
           status: raw.status,
@@ -433,18 +571,30 @@ const makeClient = (
         }),
       );
     }
-    return Schema.decodeUnknown(req.schema, { errors: "all" })(parsed.value).pipe(
-      Effect.map((body) => ({ status: raw.status, headers: raw.headers, body })),
-      Effect.mapError((cause) =>
-        fail({
-          kind: "invalid_response",
+    return Either.match(decoderFor(req.schema)(parsed.value), {
+      onLeft: (cause) =>
+        Either.left(
+          fail({
+            kind: "invalid_response",
+            status: raw.status,
+            retryable: false,
+            message: `${provider}: ${what} returned an unexpected shape: ${cause.message.slice(0, 1000)}`,
+            cause,
+          }),
+        ),
+      onRight: (body) => {
+        // a `Headers` is built only for a caller that reads it
+        let headers: Headers | undefined;
+        return Either.right({
           status: raw.status,
-          retryable: false,
-          message: `${provider}: ${what} returned an unexpected shape: ${cause.message.slice(0, 1000)}`,
-          cause,
-        }),
-      ),
-    );
+          get headers() {
+            headers ??= toHeaders(raw.headers);
+            return headers;
+          },
+          body,
+        });
+      },
+    });
   };
 
   const request = <A, I>(req: ProviderRequest<A, I>): Effect.Effect<ProviderResponse<A>, ProviderError> => {
@@ -454,6 +604,7 @@ const makeClient = (
     return gate.run(attempt(req, url, init, what)).pipe(
       Effect.retry(policy),
       Effect.withSpan("ProviderHttp.request", {
+        captureStackTrace: false,
         attributes: { provider, method: init.method, path: req.path },
       }),
     );

@@ -3,7 +3,7 @@ import { Duration, Effect } from "effect";
 import { type EncodedMessage, type Envelope, type EnvelopeOptions, toEncoded } from "./Codec.js";
 import { Db, type Tx } from "./Db.js";
 import type { DbError } from "./Errors.js";
-import { insertOutbox, OutboxRelay } from "./Outbox.js";
+import { OutboxRelay, outboxInsertStatement } from "./Outbox.js";
 import { withTransaction } from "./Transaction.js";
 
 export interface PublishOptions extends EnvelopeOptions {
@@ -50,15 +50,14 @@ export const transactional = <X, E, R>(
   Effect.gen(function* () {
     const { sql } = yield* Db;
     const relay = yield* OutboxRelay;
-    let published = 0;
-    const result = yield* withTransaction(sql, (tx) => {
-      const pending: Array<Pending> = [];
-      return Effect.tap(body(makeTxContext(tx, pending, parent)), () => {
-        published = pending.length;
-        return insertOutbox(tx, pending);
-      });
-    });
+    const pending: Array<Pending> = [];
+    const result = yield* withTransaction(
+      sql,
+      (tx) => body(makeTxContext(tx, pending, parent)),
+      // pipelined with the commit: the outbox costs no round trip of its own
+      (tx) => outboxInsertStatement(tx, pending),
+    );
     yield* afterCommit;
-    if (published > 0) yield* relay.wake;
+    if (pending.length > 0) yield* relay.wake;
     return result;
   });

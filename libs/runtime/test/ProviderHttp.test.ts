@@ -386,6 +386,41 @@ describe("ProviderHttp", () => {
   });
 });
 
+describe("ProviderHttp over keep-alive connections", () => {
+  it("answers with the status and the headers, reuses the connection, and follows a redirect", async () => {
+    const ports: number[] = [];
+    fallback = (req, res, body) => {
+      ports.push(req.socket.remotePort ?? 0);
+      if (req.url === "/old") {
+        res.writeHead(301, { location: "/thing" });
+        res.end();
+        return;
+      }
+      res.setHeader("x-message-id", "m-1");
+      res.setHeader("set-cookie", ["a=1", "b=2"]);
+      ok(req, res, body);
+    };
+    const [first, again, moved] = await run((http) =>
+      Effect.flatMap(http.client(options({ concurrency: 1 })), (c) =>
+        Effect.all([
+          c.request({ path: "/thing", schema: Value }),
+          c.request({ path: "/thing", schema: Value }),
+          c.request({ path: "/old", schema: Value }),
+        ]),
+      ),
+    );
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-message-id")).toBe("m-1");
+    expect(first.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
+    // one call after the other over one kept-alive connection
+    expect(again.body).toEqual({ value: 42 });
+    expect(ports[1]).toBe(ports[0]);
+    // the redirect is followed: two exchanges, one answer
+    expect(moved).toMatchObject({ status: 200, body: { value: 42 } });
+    expect(arrivals).toHaveLength(4);
+  });
+});
+
 describe("parseRetryAfter", () => {
   it("reads seconds and HTTP dates", () => {
     const now = Date.parse("2025-01-01T00:00:00Z");

@@ -1,7 +1,7 @@
 /**
  * The child-process side of `startEmbeddedPostgresProcess`: serves PGlite on a free port,
  * prints `READY <url>` on stdout, and stops cleanly on SIGTERM/SIGINT or when its parent dies.
- * Run as `node --import tsx EmbeddedPostgresChild.ts <dataDir>`.
+ * Run as `node EmbeddedPostgresChild.js <dataDir>`: plain JavaScript, no tsx (see EmbeddedPostgres.js).
  */
 import { startEmbeddedPostgres } from "./EmbeddedPostgres.js";
 
@@ -10,10 +10,9 @@ if (!dataDir) {
   process.stderr.write("usage: EmbeddedPostgresChild <dataDir>\n");
   process.exit(2);
 }
-
 const pg = await startEmbeddedPostgres({ dataDir });
 let stopping = false;
-const stop = async (code: number) => {
+const stop = async (code) => {
   if (stopping) return;
   stopping = true;
   await pg.stop().catch(() => undefined);

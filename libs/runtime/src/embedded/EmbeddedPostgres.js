@@ -1,11 +1,13 @@
+// Plain JavaScript (its types are in EmbeddedPostgres.d.ts) so that the embedded database's
+// child process runs on bare node: under the tsx loader the same child needs ~60 MB more
+// (a loader thread, and every module passed through it), counted in `leadflow dev`'s memory.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-
 /**
  * The pool size callers should give postgres.js for the embedded database. PGlite has one
  * backend: more connections are safe here (the server below serialises them a transaction at
@@ -13,24 +15,6 @@ import { PGlite } from "@electric-sql/pglite";
  * same process sent on another connection. `sql.listen` opens its own connection and works.
  */
 export const embeddedPostgresPoolMax = 1;
-
-export interface EmbeddedPostgresOptions {
-  /** The PGDATA folder; created (initdb) on first start, reused after. */
-  readonly dataDir: string;
-  /** Default: a free port on 127.0.0.1. */
-  readonly port?: number;
-  /** Default 32. */
-  readonly maxConnections?: number;
-}
-
-export interface EmbeddedPostgres {
-  /** `postgres://postgres@127.0.0.1:<port>/postgres`, for postgres.js or psql. */
-  readonly url: string;
-  readonly port: number;
-  /** Closes every client connection and the listener, then PGlite (a clean shutdown). */
-  stop(): Promise<void>;
-}
-
 // PGlite's defaults are a server's: 128 MB of shared buffers and 1 GB of WAL before a
 // checkpoint. A dev database is small; these keep the process and the folder small too.
 const startParams = [
@@ -42,14 +26,12 @@ const startParams = [
   "-c",
   "min_wal_size=32MB",
 ];
-
 const require = createRequire(import.meta.url);
-
 /**
  * initdb in PGlite grows the WebAssembly heap to ~850 MB that the process never gets back,
  * so a fresh data folder is created by a short-lived child process; this one only opens it.
  */
-const initDataDir = (dataDir: string): Promise<void> =>
+const initDataDir = (dataDir) =>
   new Promise((resolve, reject) => {
     const script = [
       "const { PGlite } = require(process.argv[1]);",
@@ -62,7 +44,7 @@ const initDataDir = (dataDir: string): Promise<void> =>
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => {
+    child.stderr.on("data", (chunk) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
     });
     child.once("error", reject);
@@ -72,7 +54,6 @@ const initDataDir = (dataDir: string): Promise<void> =>
         : reject(new Error(`PGlite initdb in ${dataDir} failed (exit ${code}): ${stderr}`)),
     );
   });
-
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
 const NOTIFICATION = 0x41; // 'A'
@@ -82,18 +63,15 @@ const TERMINATE = 0x58; // 'X'
 const QUERY = 0x51; // 'Q'
 const PARSE = 0x50; // 'P'
 const SYNC = new Uint8Array([0x53, 0, 0, 0, 4]);
-
 /** A FATAL ErrorResponse, so a refused client reports a reason instead of a dropped socket. */
-const fatal = (code: string, message: string): Buffer => {
+const fatal = (code, message) => {
   const body = Buffer.from(`SFATAL\0VFATAL\0C${code}\0M${message}\0\0`);
   const head = Buffer.alloc(5);
   head[0] = 0x45; // 'E'
   head.writeInt32BE(body.length + 4, 1);
   return Buffer.concat([head, body]);
 };
-
-const startsWithListen = (text: Buffer): boolean => /^\s*listen\s/i.test(text.toString("utf8", 0, 64));
-
+const startsWithListen = (text) => /^\s*listen\s/i.test(text.toString("utf8", 0, 64));
 /**
  * Walks the backend's output, which PGlite streams in chunks that need not end on message
  * boundaries: passes everything but NotificationResponse on to the client that asked, keeps
@@ -101,21 +79,22 @@ const startsWithListen = (text: Buffer): boolean => /^\s*listen\s/i.test(text.to
  * of the last ReadyForQuery.
  */
 class BackendStream {
-  private readonly header = Buffer.alloc(5);
-  private headerFill = 0;
-  private type = 0;
-  private remaining = 0;
-  private capture: Buffer[] | undefined;
-  readonly notifications: Buffer[] = [];
-  status: number | undefined;
-
-  constructor(private readonly emit: (bytes: Buffer) => void) {}
-
-  feed(data: Uint8Array): void {
+  emit;
+  header = Buffer.alloc(5);
+  headerFill = 0;
+  type = 0;
+  remaining = 0;
+  capture;
+  notifications = [];
+  status;
+  constructor(emit) {
+    this.emit = emit;
+  }
+  feed(data) {
     const chunk = Buffer.from(data); // a copy: PGlite reuses the memory behind `data`
     let at = 0;
     let passFrom = 0;
-    const pass = (to: number) => {
+    const pass = (to) => {
       if (to > passFrom) this.emit(chunk.subarray(passFrom, to));
       passFrom = to;
     };
@@ -133,7 +112,7 @@ class BackendStream {
           passFrom = chunk.length;
           return;
         }
-        this.type = this.header[0]!;
+        this.type = this.header[0];
         this.remaining = this.header.readInt32BE(1) - 4;
         if (this.type === NOTIFICATION) {
           pass(start);
@@ -162,34 +141,31 @@ class BackendStream {
     pass(chunk.length);
   }
 }
-
 /**
  * Frames a client's byte stream into protocol messages. Until the StartupMessage the
  * messages carry no type byte (SSLRequest, GSSENCRequest, CancelRequest, StartupMessage).
  */
 class FrontendReader {
-  private parts: Buffer[] = [];
-  private size = 0;
+  parts = [];
+  size = 0;
   untyped = true;
-
-  push(chunk: Buffer): void {
+  push(chunk) {
     this.parts.push(chunk);
     this.size += chunk.length;
   }
-
   /** The next whole message, undefined until one has arrived; throws on a malformed length. */
-  take(): Buffer | undefined {
+  take() {
     const headerLength = this.untyped ? 8 : 5;
     if (this.size < headerLength) return undefined;
-    if (this.parts[0]!.length < headerLength) this.flatten();
-    const first = this.parts[0]!;
+    if (this.parts[0].length < headerLength) this.flatten();
+    const first = this.parts[0];
     const length = this.untyped ? first.readInt32BE(0) : 1 + first.readInt32BE(1);
     if (length < headerLength || length > 1 << 30) {
       throw new Error(`malformed protocol message (length ${length})`);
     }
     if (this.size < length) return undefined;
     if (first.length < length) this.flatten();
-    const all = this.parts[0]!;
+    const all = this.parts[0];
     const message = all.subarray(0, length);
     const rest = all.subarray(length);
     this.parts = rest.length > 0 ? [rest, ...this.parts.slice(1)] : this.parts.slice(1);
@@ -197,21 +173,21 @@ class FrontendReader {
     if (this.untyped && message.readInt32BE(4) >>> 16 === 3) this.untyped = false;
     return message;
   }
-
-  private flatten(): void {
+  flatten() {
     this.parts = [Buffer.concat(this.parts)];
   }
 }
-
 class Connection {
-  readonly reader = new FrontendReader();
-  inbox: Buffer[] = [];
+  socket;
+  reader = new FrontendReader();
+  inbox = [];
   queued = false;
   listens = false;
   closed = false;
-  constructor(readonly socket: Socket) {}
+  constructor(socket) {
+    this.socket = socket;
+  }
 }
-
 /**
  * Serves one PGlite backend to many client connections. A connection holds the backend from
  * its first message until a ReadyForQuery that says "idle": an extended-protocol batch
@@ -223,18 +199,18 @@ class Connection {
  * electric-sql/pglite#1046.)
  */
 class Multiplexer {
-  private readonly connections = new Set<Connection>();
-  private readonly waiting: Connection[] = [];
-  private owner: Connection | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
-
-  constructor(
-    private readonly db: PGlite,
-    private readonly maxConnections: number,
-  ) {}
-
-  accept(socket: Socket): void {
+  db;
+  maxConnections;
+  connections = new Set();
+  waiting = [];
+  owner;
+  running;
+  stopped = false;
+  constructor(db, maxConnections) {
+    this.db = db;
+    this.maxConnections = maxConnections;
+  }
+  accept(socket) {
     if (this.stopped || this.connections.size >= this.maxConnections) {
       socket.end(fatal("53300", "sorry, too many clients already"));
       setTimeout(() => socket.destroy(), 1_000).unref();
@@ -243,19 +219,17 @@ class Multiplexer {
     socket.setNoDelay(true);
     const conn = new Connection(socket);
     this.connections.add(conn);
-    socket.on("data", (chunk: Buffer) => this.receive(conn, chunk));
+    socket.on("data", (chunk) => this.receive(conn, chunk));
     socket.on("error", () => this.close(conn));
     socket.on("close", () => this.close(conn));
   }
-
   /** Closes every connection and waits until the backend is idle and outside a transaction. */
-  async stop(): Promise<void> {
+  async stop() {
     this.stopped = true;
     for (const conn of this.connections) this.close(conn);
     while (this.running) await this.running;
   }
-
-  private receive(conn: Connection, chunk: Buffer): void {
+  receive(conn, chunk) {
     if (conn.closed) return;
     conn.reader.push(chunk);
     try {
@@ -273,7 +247,7 @@ class Multiplexer {
         conn.inbox.push(message);
       }
     } catch (error) {
-      this.close(conn, fatal("08P01", (error as Error).message));
+      this.close(conn, fatal("08P01", error.message));
       return;
     }
     if (conn.inbox.length === 0) return;
@@ -283,9 +257,8 @@ class Multiplexer {
     }
     this.schedule();
   }
-
   /** Drops a connection; `farewell` (an ErrorResponse) is flushed to the client first. */
-  private close(conn: Connection, farewell?: Buffer): void {
+  close(conn, farewell) {
     if (conn.closed) return;
     conn.closed = true;
     conn.inbox = [];
@@ -296,21 +269,18 @@ class Multiplexer {
     } else conn.socket.destroy();
     this.schedule();
   }
-
-  private schedule(): void {
+  schedule() {
     if (this.running) return;
     this.running = this.pump().finally(() => {
       this.running = undefined;
       if (this.hasWork()) this.schedule();
     });
   }
-
-  private hasWork(): boolean {
+  hasWork() {
     if (this.owner) return this.owner.closed || this.owner.inbox.length > 0;
     return this.waiting.some((c) => !c.closed && c.inbox.length > 0);
   }
-
-  private async pump(): Promise<void> {
+  async pump() {
     for (;;) {
       const owner = this.owner;
       if (owner?.closed) {
@@ -330,11 +300,10 @@ class Multiplexer {
       this.owner = next;
     }
   }
-
   /** Runs the owner's queued messages as one batch: PGlite reads them in order. */
-  private async run(conn: Connection): Promise<void> {
-    const head = conn.inbox[0]!;
-    let batch: Buffer[];
+  async run(conn) {
+    const head = conn.inbox[0];
+    let batch;
     if (conn.inbox.length === 1 || head[0] === 0 || head[0] === TERMINATE) {
       batch = conn.inbox.splice(0, 1);
     } else {
@@ -352,14 +321,14 @@ class Multiplexer {
     const stream = new BackendStream((bytes) => {
       if (!conn.closed) conn.socket.write(bytes);
     });
-    const message = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
+    const message = batch.length === 1 ? batch[0] : Buffer.concat(batch);
     try {
       await this.db.runExclusive(() =>
         this.db.execProtocolRawStream(message, { onRawData: (d) => stream.feed(d) }),
       );
     } catch (error) {
       // PGlite threw instead of answering: the session state of this client is unknown
-      this.close(conn, fatal("XX000", `embedded postgres: ${(error as Error).message}`));
+      this.close(conn, fatal("XX000", `embedded postgres: ${error.message}`));
       return;
     }
     for (const notification of stream.notifications) {
@@ -373,9 +342,8 @@ class Multiplexer {
       }
     }
   }
-
   /** Puts the session back to idle after its owner left mid-batch or mid-transaction. */
-  private async reset(): Promise<void> {
+  async reset() {
     try {
       await this.db.runExclusive(() => this.db.execProtocolRawStream(SYNC, { onRawData: () => undefined }));
       if (this.db.isInTransaction()) await this.db.exec("rollback");
@@ -384,21 +352,19 @@ class Multiplexer {
     }
   }
 }
-
-const isAlive = (pid: number): boolean => {
+const isAlive = (pid) => {
   try {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    return error.code === "EPERM";
   }
 };
-
 /**
  * PGlite takes no lock on its folder, and two processes writing one PGDATA corrupt it: a pid
  * file does. A file whose process is gone is taken over.
  */
-const lockDataDir = async (dataDir: string): Promise<() => Promise<void>> => {
+const lockDataDir = async (dataDir) => {
   const file = join(dataDir, "leadflow-embedded.pid");
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -407,7 +373,7 @@ const lockDataDir = async (dataDir: string): Promise<() => Promise<void>> => {
       await handle.close();
       return () => rm(file, { force: true });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      if (error.code !== "EEXIST") throw error;
       const pid = Number((await readFile(file, "utf8").catch(() => "")).trim());
       if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
         throw new Error(
@@ -419,17 +385,16 @@ const lockDataDir = async (dataDir: string): Promise<() => Promise<void>> => {
   }
   throw new Error(`cannot lock ${dataDir}`);
 };
-
 /**
  * Starts PGlite on `dataDir` and serves it over the Postgres wire protocol on 127.0.0.1, so
  * postgres.js (and psql) connect to it like to any server. Several connections are served one
  * transaction at a time; use {@link embeddedPostgresPoolMax} for the pool. LISTEN/NOTIFY works.
  * One instance per data folder: a second start on a folder in use fails.
  */
-export const startEmbeddedPostgres = async (options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> => {
+export const startEmbeddedPostgres = async (options) => {
   await mkdir(options.dataDir, { recursive: true });
   const unlock = await lockDataDir(options.dataDir);
-  let db: PGlite;
+  let db;
   try {
     if (!existsSync(join(options.dataDir, "PG_VERSION"))) await initDataDir(options.dataDir);
     db = await PGlite.create({ dataDir: options.dataDir, startParams });
@@ -438,10 +403,10 @@ export const startEmbeddedPostgres = async (options: EmbeddedPostgresOptions): P
     throw error;
   }
   const mux = new Multiplexer(db, options.maxConnections ?? 32);
-  const server: Server = createServer((socket) => mux.accept(socket));
-  let port: number;
+  const server = createServer((socket) => mux.accept(socket));
+  let port;
   try {
-    port = await new Promise<number>((resolve, reject) => {
+    port = await new Promise((resolve, reject) => {
       server.once("error", reject);
       server.listen(options.port ?? 0, "127.0.0.1", () => {
         const address = server.address();
@@ -453,9 +418,9 @@ export const startEmbeddedPostgres = async (options: EmbeddedPostgresOptions): P
     await unlock();
     throw new Error(`embedded postgres cannot listen on 127.0.0.1:${options.port ?? 0}`, { cause });
   }
-  let stopping: Promise<void> | undefined;
+  let stopping;
   const stop = async () => {
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = new Promise((resolve) => server.close(() => resolve()));
     await mux.stop();
     await closed;
     await db.close();
