@@ -8,7 +8,7 @@ import { Db, definePlugin, type HandlerContext, ProviderHttpLive, stageFailureHo
 import { Config, Effect, Layer } from "effect";
 import { ContactChain, ContactChainLive } from "./contacts/ContactChain.js";
 import { type CompanyResult, loadCompanies, saveResults } from "./EnrichmentStore.js";
-import { ProviderCacheLive } from "./ProviderCache.js";
+import { ProviderCache, ProviderCacheLive } from "./ProviderCache.js";
 import { PhoneChain, PhoneChainLive } from "./phones/PhoneChain.js";
 import { WebsiteLive } from "./web/Website.js";
 
@@ -33,6 +33,7 @@ const lookUp = (command: EnrichmentCommand) =>
     const { sql } = yield* Db;
     const phones = yield* PhoneChain;
     const contactChain = yield* ContactChain;
+    const cache = yield* ProviderCache;
     const concurrency = yield* Config.integer("ENRICHMENT_CONCURRENCY").pipe(Config.withDefault(8));
     const companies = yield* loadCompanies(sql, command.companyIds);
     const phonesBySource: Record<string, number> = {};
@@ -44,7 +45,14 @@ const lookUp = (command: EnrichmentCommand) =>
     if (phones.order.length === 0) skipped.add("phone lookups: no phone source is configured");
     if (contactChain.order.length === 0) skipped.add("contact lookups: no contact source is configured");
 
-    const results = yield* Effect.forEach(
+    // the task's cache entries are read in one statement and written in a few
+    const keys = companies
+      .filter((c) => !c.is_sample)
+      .flatMap((c) => [
+        ...(c.phone ? [] : phones.cacheKeys(c)),
+        ...contactChain.cacheKeys({ name: c.name, domain: c.domain, website: c.website }),
+      ]);
+    const lookups = Effect.forEach(
       companies,
       (company) =>
         Effect.gen(function* () {
@@ -84,6 +92,7 @@ const lookUp = (command: EnrichmentCommand) =>
         }),
       { concurrency },
     );
+    const results = yield* cache.batched(keys, lookups);
     return {
       results,
       phonesBySource,
@@ -111,7 +120,7 @@ const save = (command: EnrichmentCommand, ctx: HandlerContext, prepared: Prepare
   });
 
 const ChainsLive = Layer.mergeAll(PhoneChainLive, ContactChainLive).pipe(
-  Layer.provide(Layer.mergeAll(ProviderHttpLive, ProviderCacheLive, WebsiteLive)),
+  Layer.provideMerge(Layer.mergeAll(ProviderHttpLive, ProviderCacheLive, WebsiteLive)),
 );
 
 /** Enrichment: a phone and a decision-maker for the high-tier companies of a run. */

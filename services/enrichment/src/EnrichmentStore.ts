@@ -39,10 +39,15 @@ export interface CompanyResult {
 export const saveResults = (tx: Tx, runId: string, results: ReadonlyArray<CompanyResult>) =>
   Effect.gen(function* () {
     const phones = results.filter((r) => r.phone !== null);
-    for (const r of phones) {
+    if (phones.length > 0) {
       yield* query(tx`
-        update companies set phone = ${r.phone!.national}, phone_source = ${r.phone!.source}, updated_at = now()
-        where id = ${r.companyId} and phone is null`);
+        update companies c set phone = p.phone, phone_source = p.source, updated_at = now()
+        from unnest(
+          ${phones.map((r) => r.companyId)}::uuid[],
+          ${phones.map((r) => r.phone!.national)}::text[],
+          ${phones.map((r) => r.phone!.source)}::text[]
+        ) as p(id, phone, source)
+        where c.id = p.id and c.phone is null`);
     }
     const contacts = results.flatMap((r) =>
       r.contacts

@@ -1,5 +1,5 @@
 import { Db, type DbError, query } from "@leadflow/runtime";
-import { Context, Duration, Effect, Layer, Option, Schema } from "effect";
+import { Context, Duration, Effect, FiberRef, Layer, Option, Schema } from "effect";
 
 /** How long to keep a value: fixed, or chosen from the value (e.g. shorter for "not found"). */
 export type CacheTtl<A> = Duration.DurationInput | ((value: A) => Duration.DurationInput);
@@ -38,6 +38,22 @@ export interface ProviderCacheShape {
   ) => Effect.Effect<Cached<A>, E | DbError, R>;
   /** Deletes expired entries; returns how many. */
   readonly purgeExpired: Effect.Effect<number, DbError>;
+  /**
+   * Runs `effect` (and every fiber it forks) with one read of `keys` up front and writes grouped
+   * into multi-row upserts (every `flushEvery` entries, and when `effect` ends however it ends):
+   * a task of many companies costs two statements instead of two per company and provider.
+   * Keys not read up front are read one by one as usual.
+   */
+  readonly batched: <A, E, R>(
+    keys: ReadonlyArray<CacheEntryKey>,
+    effect: Effect.Effect<A, E, R>,
+    options?: { readonly flushEvery?: number },
+  ) => Effect.Effect<A, E | DbError, R>;
+}
+
+export interface CacheEntryKey {
+  readonly provider: string;
+  readonly key: string;
 }
 
 /** Answers of paid providers per provider and normalised key, with a TTL (`provider_cache`). */
@@ -82,34 +98,100 @@ export const cacheKey = {
 const ttlMillis = (ttl: Duration.DurationInput): number =>
   Math.max(1, Duration.toMillis(Duration.decode(ttl)));
 
+interface PendingEntry {
+  readonly provider: string;
+  readonly key: string;
+  readonly value: Envelope;
+  readonly ttlMs: number;
+}
+
+/** The batch a fiber runs in (see `batched`): what was read up front, and the writes not yet sent. */
+interface Batch {
+  /** `provider \0 key` → the stored envelope, or null when the key was read and had no live entry. */
+  readonly read: Map<string, Envelope | null>;
+  pending: Map<string, PendingEntry>;
+  readonly flushEvery: number;
+}
+
+const entryId = (provider: string, key: string) => `${provider}\u0000${key}`;
+
+const currentBatch = FiberRef.unsafeMake<Batch | null>(null);
+
 /** Builds the cache over the process's Postgres pool. */
 export const make: Effect.Effect<ProviderCacheShape, never, Db> = Effect.gen(function* () {
   const { sql } = yield* Db;
 
-  const get = <A, I>(provider: string, key: string, schema: Schema.Schema<A, I>) =>
+  const decodeEnvelope = <A, I>(
+    provider: string,
+    value: Envelope | null | undefined,
+    schema: Schema.Schema<A, I>,
+  ) => {
+    if (value === undefined || value === null || typeof value !== "object" || !("v" in value)) {
+      return Effect.succeed(Option.none<A>());
+    }
+    return Schema.decodeUnknown(schema)(value.v).pipe(
+      Effect.map(Option.some),
+      // an entry written by an older shape is refetched, not fatal
+      Effect.catchAll((error) =>
+        Effect.logWarning("provider cache entry no longer decodes; refetching").pipe(
+          Effect.annotateLogs({ provider, error: error.message.slice(0, 300) }),
+          Effect.as(Option.none<A>()),
+        ),
+      ),
+    );
+  };
+
+  const readOne = <A, I>(provider: string, key: string, schema: Schema.Schema<A, I>) =>
     query(
       () => sql<ReadonlyArray<{ value: Envelope }>>`
         select value from provider_cache
         where provider = ${provider} and cache_key = ${key} and expires_at > now()`,
     ).pipe(
-      Effect.flatMap((rows) => {
-        const row = rows[0];
-        if (row === undefined || row.value === null || typeof row.value !== "object" || !("v" in row.value)) {
-          return Effect.succeed(Option.none<A>());
-        }
-        return Schema.decodeUnknown(schema)(row.value.v).pipe(
-          Effect.map(Option.some),
-          // an entry written by an older shape is refetched, not fatal
-          Effect.catchAll((error) =>
-            Effect.logWarning("provider cache entry no longer decodes; refetching").pipe(
-              Effect.annotateLogs({ provider, error: error.message.slice(0, 300) }),
-              Effect.as(Option.none<A>()),
-            ),
-          ),
-        );
-      }),
-      Effect.withSpan("ProviderCache.get", { attributes: { provider } }),
+      Effect.flatMap((rows) => decodeEnvelope(provider, rows[0]?.value, schema)),
+      Effect.withSpan("ProviderCache.get", { attributes: { provider }, captureStackTrace: false }),
     );
+
+  const get = <A, I>(provider: string, key: string, schema: Schema.Schema<A, I>) =>
+    Effect.flatMap(FiberRef.get(currentBatch), (batch) => {
+      const id = entryId(provider, key);
+      const written = batch?.pending.get(id);
+      if (written !== undefined) return decodeEnvelope(provider, written.value, schema);
+      const read = batch?.read.get(id);
+      return read === undefined ? readOne(provider, key, schema) : decodeEnvelope(provider, read, schema);
+    });
+
+  /** One multi-row upsert (each key once: a statement may not update a row twice). */
+  const write = (entries: ReadonlyArray<PendingEntry>) =>
+    entries.length === 0
+      ? Effect.void
+      : query(
+          () => sql`
+            insert into provider_cache (provider, cache_key, value, expires_at)
+            select e.provider, e.cache_key, e.value, now() + e.ttl_ms * interval '1 millisecond'
+            from jsonb_to_recordset(${sql.json(
+              entries.map((e) => ({
+                provider: e.provider,
+                cache_key: e.key,
+                value: e.value,
+                ttl_ms: e.ttlMs,
+              })) as unknown as Parameters<typeof sql.json>[0],
+            )}) as e(provider text, cache_key text, value jsonb, ttl_ms float8)
+            on conflict (provider, cache_key) do update
+              set value = excluded.value, created_at = now(), expires_at = excluded.expires_at`,
+        ).pipe(
+          Effect.asVoid,
+          Effect.withSpan("ProviderCache.put", {
+            attributes: { rows: entries.length },
+            captureStackTrace: false,
+          }),
+        );
+
+  const flush = (batch: Batch) =>
+    Effect.suspend(() => {
+      const entries = [...batch.pending.values()];
+      batch.pending = new Map();
+      return write(entries);
+    });
 
   const put = <A, I>(
     provider: string,
@@ -121,19 +203,41 @@ export const make: Effect.Effect<ProviderCacheShape, never, Db> = Effect.gen(fun
     Schema.encode(schema)(value).pipe(
       Effect.orDie,
       Effect.flatMap((encoded) => {
-        const envelope = { v: encoded } as unknown as Parameters<typeof sql.json>[0];
-        const ms = ttlMillis(ttl);
-        return query(
-          () => sql`
-            insert into provider_cache (provider, cache_key, value, expires_at)
-            values (${provider}, ${key}, ${sql.json(envelope)}, now() + ${ms} * interval '1 millisecond')
-            on conflict (provider, cache_key) do update
-              set value = excluded.value, created_at = now(), expires_at = excluded.expires_at`,
-        );
+        const entry: PendingEntry = { provider, key, value: { v: encoded }, ttlMs: ttlMillis(ttl) };
+        return Effect.flatMap(FiberRef.get(currentBatch), (batch) => {
+          if (batch === null) return write([entry]);
+          batch.pending.set(entryId(provider, key), entry);
+          return batch.pending.size >= batch.flushEvery ? flush(batch) : Effect.void;
+        });
       }),
-      Effect.asVoid,
-      Effect.withSpan("ProviderCache.put", { attributes: { provider } }),
     );
+
+  const batched = <A, E, R>(
+    keys: ReadonlyArray<CacheEntryKey>,
+    effect: Effect.Effect<A, E, R>,
+    options?: { readonly flushEvery?: number },
+  ): Effect.Effect<A, E | DbError, R> =>
+    Effect.gen(function* () {
+      const batch: Batch = { read: new Map(), pending: new Map(), flushEvery: options?.flushEvery ?? 64 };
+      const unique = [...new Map(keys.map((k) => [entryId(k.provider, k.key), k])).values()];
+      if (unique.length > 0) {
+        const rows = yield* query(
+          () => sql<ReadonlyArray<{ provider: string; cache_key: string; value: Envelope }>>`
+            select c.provider, c.cache_key, c.value
+            from unnest(${unique.map((k) => k.provider)}::text[], ${unique.map((k) => k.key)}::text[]) as k(provider, cache_key)
+            join provider_cache c on c.provider = k.provider and c.cache_key = k.cache_key
+            where c.expires_at > now()`,
+        ).pipe(Effect.withSpan("ProviderCache.read", { attributes: { keys: unique.length } }));
+        for (const k of unique) batch.read.set(entryId(k.provider, k.key), null);
+        for (const r of rows) batch.read.set(entryId(r.provider, r.cache_key), r.value);
+      }
+      // what was learnt is written however the work ends: paid answers are never thrown away
+      return yield* Effect.locally(effect, currentBatch, batch).pipe(
+        Effect.ensuring(
+          flush(batch).pipe(Effect.catchAll((e) => Effect.logWarning("provider cache write failed", e))),
+        ),
+      );
+    });
 
   const cached = <A, I, E, R>(
     provider: string,
@@ -154,7 +258,7 @@ export const make: Effect.Effect<ProviderCacheShape, never, Db> = Effect.gen(fun
     Effect.map((result) => (result as unknown as { readonly count: number }).count),
   );
 
-  return { get, put, cached, purgeExpired };
+  return { get, put, cached, purgeExpired, batched };
 });
 
 /** The cache over `Db`. */

@@ -120,25 +120,29 @@ export const makeApolloContactFinder = (options: ApolloContactFinderOptions) =>
         schema: MatchResponse,
       });
 
-    const find = Effect.fn("ApolloContactFinder.find")(function* (company: ContactLookupInput) {
-      const domain = companyDomain(company);
-      if (domain === null) return [];
-      const { people } = yield* search(domain).pipe(Effect.mapError(toError));
-      const candidates = people
-        .filter((p) => p.has_email !== false)
-        .map((p, i) => ({ p, i, relevance: titleRelevance(p.title) }))
-        .sort((a, b) => b.relevance - a.relevance || a.i - b.i)
-        .slice(0, MAX_MATCHES);
-      const found: Array<ContactHit> = [];
-      for (const { p } of candidates) {
-        const { person } = yield* match(p.id).pipe(Effect.mapError(toError));
-        if (person === null || person === undefined) continue;
-        const contact = toContact(person);
-        found.push(contact);
-        if (isUsableEmail(contact.email)) break;
-      }
-      return rankContacts(found);
-    });
+    const find = Effect.fnUntraced(
+      function* (company: ContactLookupInput) {
+        const domain = companyDomain(company);
+        if (domain === null) return [];
+        const { people } = yield* search(domain).pipe(Effect.mapError(toError));
+        const candidates = people
+          .filter((p) => p.has_email !== false)
+          .map((p, i) => ({ p, i, relevance: titleRelevance(p.title) }))
+          .sort((a, b) => b.relevance - a.relevance || a.i - b.i)
+          .slice(0, MAX_MATCHES);
+        const found: Array<ContactHit> = [];
+        for (const { p } of candidates) {
+          const { person } = yield* match(p.id).pipe(Effect.mapError(toError));
+          if (person === null || person === undefined) continue;
+          const contact = toContact(person);
+          found.push(contact);
+          if (isUsableEmail(contact.email)) break;
+        }
+        return rankContacts(found);
+      },
+      // a span per call without a captured stack trace: this runs for every company
+      Effect.withSpan("ApolloContactFinder.find", { captureStackTrace: false }),
+    );
 
     const finder: ContactFinder = {
       name: SOURCE,

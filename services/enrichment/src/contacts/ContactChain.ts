@@ -10,7 +10,7 @@ import {
   contactSourcesConfig,
   hunterConfig,
 } from "../EnrichmentConfig.js";
-import { ProviderCache } from "../ProviderCache.js";
+import { type CacheEntryKey, ProviderCache } from "../ProviderCache.js";
 import type { SkippedSource } from "../phones/PhoneChain.js";
 import { failedAttempt, type LookupAttempt } from "../phones/PhoneSource.js";
 import type { Website } from "../web/Website.js";
@@ -44,6 +44,8 @@ export interface ContactChainShape {
    * failure is recorded in `attempts` and the next is asked. Fails only when the cache's database does.
    */
   readonly find: (company: ContactLookupInput) => Effect.Effect<ContactChainResult, DbError>;
+  /** The `provider_cache` entries `find` may read for the company (to read them in one go). */
+  readonly cacheKeys: (company: ContactLookupInput) => ReadonlyArray<CacheEntryKey>;
 }
 
 /** The contact chain: Hunter → Apollo → website by default, first usable contact wins, answers cached. */
@@ -71,61 +73,73 @@ export const makeContactChain = (
         ? Effect.map(finder.find(company), (value) => ({ value, fromCache: false }))
         : cache.cached(finder.cacheAs, key, ttlOf, ContactHits, finder.find(company));
 
-    const find = Effect.fn("ContactChain.find")(function* (company: ContactLookupInput) {
-      const attempts: Array<LookupAttempt<ContactSourceName>> = [];
-      for (const finder of finders) {
-        const disabled = (yield* Ref.get(rejected)).get(finder.name);
-        if (disabled !== undefined) {
-          attempts.push(disabled);
-          continue;
-        }
-        const key = finder.keyOf(company);
-        if (key === null) {
-          attempts.push({
-            source: finder.name,
-            outcome: "skipped",
-            cached: false,
-            error: finder.missing(company),
-          });
-          continue;
-        }
-        const outcome = yield* ask(finder, company, key).pipe(
-          Effect.map((answer) => ({ ok: true as const, ...answer })),
-          Effect.catchTag("ContactLookupError", (error) => Effect.succeed({ ok: false as const, error })),
-        );
-        if (!outcome.ok) {
-          const attempt = failedAttempt(finder.name, outcome.error);
-          attempts.push(attempt);
-          yield* Effect.logWarning(`contact source ${finder.name} failed`).pipe(
-            Effect.annotateLogs({
-              source: finder.name,
-              kind: outcome.error.kind,
-              error: outcome.error.message,
-            }),
-          );
-          if (attempt.outcome === "unauthorized") {
-            yield* Ref.update(rejected, (m) => new Map(m).set(finder.name, attempt));
-            yield* Effect.logError(`${attempt.error}: contact source ${finder.name} disabled until restart`);
+    const find = Effect.fnUntraced(
+      function* (company: ContactLookupInput) {
+        const attempts: Array<LookupAttempt<ContactSourceName>> = [];
+        for (const finder of finders) {
+          const disabled = (yield* Ref.get(rejected)).get(finder.name);
+          if (disabled !== undefined) {
+            attempts.push(disabled);
+            continue;
           }
-          continue;
+          const key = finder.keyOf(company);
+          if (key === null) {
+            attempts.push({
+              source: finder.name,
+              outcome: "skipped",
+              cached: false,
+              error: finder.missing(company),
+            });
+            continue;
+          }
+          const outcome = yield* ask(finder, company, key).pipe(
+            Effect.map((answer) => ({ ok: true as const, ...answer })),
+            Effect.catchTag("ContactLookupError", (error) => Effect.succeed({ ok: false as const, error })),
+          );
+          if (!outcome.ok) {
+            const attempt = failedAttempt(finder.name, outcome.error);
+            attempts.push(attempt);
+            yield* Effect.logWarning(`contact source ${finder.name} failed`).pipe(
+              Effect.annotateLogs({
+                source: finder.name,
+                kind: outcome.error.kind,
+                error: outcome.error.message,
+              }),
+            );
+            if (attempt.outcome === "unauthorized") {
+              yield* Ref.update(rejected, (m) => new Map(m).set(finder.name, attempt));
+              yield* Effect.logError(
+                `${attempt.error}: contact source ${finder.name} disabled until restart`,
+              );
+            }
+            continue;
+          }
+          const usable = rankContacts(outcome.value).filter(isUsableContact);
+          if (usable.length === 0) {
+            attempts.push({ source: finder.name, outcome: "miss", cached: outcome.fromCache });
+            continue;
+          }
+          attempts.push({ source: finder.name, outcome: "hit", cached: outcome.fromCache });
+          return {
+            contacts: usable,
+            best: usable[0] ?? null,
+            source: finder.name,
+            attempts,
+          } satisfies ContactChainResult;
         }
-        const usable = rankContacts(outcome.value).filter(isUsableContact);
-        if (usable.length === 0) {
-          attempts.push({ source: finder.name, outcome: "miss", cached: outcome.fromCache });
-          continue;
-        }
-        attempts.push({ source: finder.name, outcome: "hit", cached: outcome.fromCache });
-        return {
-          contacts: usable,
-          best: usable[0] ?? null,
-          source: finder.name,
-          attempts,
-        } satisfies ContactChainResult;
-      }
-      return { contacts: [], best: null, source: null, attempts } satisfies ContactChainResult;
-    });
+        return { contacts: [], best: null, source: null, attempts } satisfies ContactChainResult;
+      },
+      // a span per call without a captured stack trace: this runs for every company
+      Effect.withSpan("ContactChain.find", { captureStackTrace: false }),
+    );
 
-    return { order: finders.map((f) => f.name), skipped: options.skipped ?? [], find };
+    const cacheKeys = (company: ContactLookupInput): ReadonlyArray<CacheEntryKey> =>
+      finders.flatMap((finder) => {
+        const key = finder.cacheAs === null ? null : finder.keyOf(company);
+        return key === null || finder.cacheAs === null ? [] : [{ provider: finder.cacheAs, key }];
+      });
+
+    return { order: finders.map((f) => f.name), skipped: options.skipped ?? [], find, cacheKeys };
   });
 
 /** The configured contact finders in order; keyless providers are skipped with the reason. */

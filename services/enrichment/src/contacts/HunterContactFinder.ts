@@ -84,23 +84,27 @@ export const makeHunterContactFinder = (settings: ProviderClientSettings) =>
       retryBaseMs: settings.retryBaseMs,
     });
 
-    const find = Effect.fn("HunterContactFinder.find")(function* (company: ContactLookupInput) {
-      const domain = companyDomain(company);
-      if (domain === null) return [];
-      const { data } = yield* client
-        .json({
-          path: "/v2/domain-search",
-          // the key stays Redacted until the URL is built, so it never reaches logs or spans
-          query: { domain, type: "personal", limit: LIMIT, api_key: settings.apiKey },
-          schema: DomainSearchResponse,
-        })
-        .pipe(
-          Effect.mapError(
-            (e) => new ContactLookupError({ source: SOURCE, ...fieldsFromProviderError(e, CREDENTIAL) }),
-          ),
-        );
-      return rankContacts(data.emails.map(toContact));
-    });
+    const find = Effect.fnUntraced(
+      function* (company: ContactLookupInput) {
+        const domain = companyDomain(company);
+        if (domain === null) return [];
+        const { data } = yield* client
+          .json({
+            path: "/v2/domain-search",
+            // the key stays Redacted until the URL is built, so it never reaches logs or spans
+            query: { domain, type: "personal", limit: LIMIT, api_key: settings.apiKey },
+            schema: DomainSearchResponse,
+          })
+          .pipe(
+            Effect.mapError(
+              (e) => new ContactLookupError({ source: SOURCE, ...fieldsFromProviderError(e, CREDENTIAL) }),
+            ),
+          );
+        return rankContacts(data.emails.map(toContact));
+      },
+      // a span per call without a captured stack trace: this runs for every company
+      Effect.withSpan("HunterContactFinder.find", { captureStackTrace: false }),
+    );
 
     const finder: ContactFinder = {
       name: SOURCE,

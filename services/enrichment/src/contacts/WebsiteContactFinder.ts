@@ -77,14 +77,18 @@ export const makeWebsiteContactFinder = (options: { readonly ttl: CacheTtls }) =
     const cache = yield* ProviderCache;
     const scan = yield* makeCachedScan(cache, options.ttl);
 
-    const find = Effect.fn("WebsiteContactFinder.find")(function* (company: ContactLookupInput) {
-      const url = websiteUrlOf(company);
-      if (url === null) return [];
-      const { findings } = yield* scan(url).pipe(
-        Effect.mapError((e) => new ContactLookupError({ source: SOURCE, ...fieldsFromWebsiteError(e) })),
-      );
-      return contactsFromFindings(findings);
-    });
+    const find = Effect.fnUntraced(
+      function* (company: ContactLookupInput) {
+        const url = websiteUrlOf(company);
+        if (url === null) return [];
+        const { findings } = yield* scan(url).pipe(
+          Effect.mapError((e) => new ContactLookupError({ source: SOURCE, ...fieldsFromWebsiteError(e) })),
+        );
+        return contactsFromFindings(findings);
+      },
+      // a span per call without a captured stack trace: this runs for every company
+      Effect.withSpan("WebsiteContactFinder.find", { captureStackTrace: false }),
+    );
 
     const finder: ContactFinder = {
       name: SOURCE,

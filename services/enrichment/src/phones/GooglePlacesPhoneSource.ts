@@ -2,7 +2,7 @@ import { googlePlacesClassifier, ProviderHttp } from "@leadflow/runtime";
 import { Effect, Schema } from "effect";
 import type { ProviderClientSettings } from "../EnrichmentConfig.js";
 import { cacheKey } from "../ProviderCache.js";
-import { bestNameMatch } from "./NameMatch.js";
+import { firstNameMatch } from "./NameMatch.js";
 import {
   fieldsFromProviderError,
   normalisePhone,
@@ -69,48 +69,52 @@ export const makeGooglePlacesPhoneSource = (settings: ProviderClientSettings) =>
       retryBaseMs: settings.retryBaseMs,
     });
 
-    const lookup = Effect.fn("GooglePlacesPhoneSource.lookup")(function* (company: PhoneLookupInput) {
-      const textQuery = [company.name, company.city, company.state]
-        .map((s) => s?.trim() ?? "")
-        .filter((s) => s !== "")
-        .join(" ");
-      const country = /^[a-z]{2}$/i.test(company.country?.trim() ?? "")
-        ? company.country!.trim().toUpperCase()
-        : "US";
-      const { places } = yield* client
-        .json({
-          method: "POST",
-          path: "/v1/places:searchText",
-          json: { textQuery, pageSize: PAGE_SIZE, regionCode: country, languageCode: "en" },
-          schema: SearchTextResponse,
-        })
-        .pipe(
-          Effect.mapError(
-            (e) => new PhoneLookupError({ source: SOURCE, ...fieldsFromProviderError(e, CREDENTIAL) }),
-          ),
+    const lookup = Effect.fnUntraced(
+      function* (company: PhoneLookupInput) {
+        const textQuery = [company.name, company.city, company.state]
+          .map((s) => s?.trim() ?? "")
+          .filter((s) => s !== "")
+          .join(" ");
+        const country = /^[a-z]{2}$/i.test(company.country?.trim() ?? "")
+          ? company.country!.trim().toUpperCase()
+          : "US";
+        const { places } = yield* client
+          .json({
+            method: "POST",
+            path: "/v1/places:searchText",
+            json: { textQuery, pageSize: PAGE_SIZE, regionCode: country, languageCode: "en" },
+            schema: SearchTextResponse,
+          })
+          .pipe(
+            Effect.mapError(
+              (e) => new PhoneLookupError({ source: SOURCE, ...fieldsFromProviderError(e, CREDENTIAL) }),
+            ),
+          );
+        // names first: only the best-named place with a phone has its number parsed
+        const best = firstNameMatch(
+          company.name,
+          places,
+          (place) => place.displayName?.text ?? "",
+          (place) => inCity(place, company.city),
+          (place) =>
+            place.displayName?.text
+              ? (normalisePhone(place.internationalPhoneNumber, country) ??
+                normalisePhone(place.nationalPhoneNumber, country))
+              : null,
         );
-      const withPhone = places.flatMap((place) => {
-        const phone =
-          normalisePhone(place.internationalPhoneNumber, country) ??
-          normalisePhone(place.nationalPhoneNumber, country);
-        return phone !== null && place.displayName?.text ? [{ place, phone }] : [];
-      });
-      const best = bestNameMatch(
-        company.name,
-        withPhone,
-        (c) => c.place.displayName?.text ?? "",
-        (c) => inCity(c.place, company.city),
-      );
-      if (best === null) return null;
-      const { place, phone } = best.candidate;
-      const hit: PhoneHit = {
-        ...phone,
-        source: SOURCE,
-        confidence: Math.round(best.score * 90),
-        raw: { id: place.id, name: place.displayName?.text, address: place.formattedAddress ?? null },
-      };
-      return hit;
-    });
+        if (best === null) return null;
+        const { candidate: place, value: phone } = best;
+        const hit: PhoneHit = {
+          ...phone,
+          source: SOURCE,
+          confidence: Math.round(best.score * 90),
+          raw: { id: place.id, name: place.displayName?.text, address: place.formattedAddress ?? null },
+        };
+        return hit;
+      },
+      // a span per call without a captured stack trace: this runs for every company
+      Effect.withSpan("GooglePlacesPhoneSource.lookup", { captureStackTrace: false }),
+    );
 
     const source: PhoneSource = {
       name: SOURCE,

@@ -20,9 +20,8 @@ const NOISE = new Set([
 
 /** Lower-case ASCII words of a business name, legal forms dropped, `&` read as `and`. */
 export const nameTokens = (name: string): ReadonlyArray<string> =>
-  name
-    .normalize("NFKD")
-    .replace(/[\u0300-\u036f]/g, "")
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range, to skip Unicode work for ASCII names
+  (/^[\u0000-\u007f]*$/.test(name) ? name : name.normalize("NFKD").replace(/[\u0300-\u036f]/g, ""))
     .toLowerCase()
     .replace(/&/g, " and ")
     .replace(/['’`]/g, "")
@@ -39,9 +38,9 @@ export const normaliseName = (name: string): string => nameTokens(name).join(" "
  * 0.8 when every word of the shorter name (two words or more) is in the longer one, else the
  * share of words in common (Jaccard).
  */
-export const nameMatchScore = (a: string, b: string): number => {
-  const ta = nameTokens(a);
-  const tb = nameTokens(b);
+export const nameMatchScore = (a: string, b: string): number => tokenScore(nameTokens(a), nameTokens(b));
+
+const tokenScore = (ta: ReadonlyArray<string>, tb: ReadonlyArray<string>): number => {
   if (ta.length === 0 || tb.length === 0) return 0;
   if (ta.join("") === tb.join("")) return 1;
   const sa = new Set(ta);
@@ -68,12 +67,33 @@ export const bestNameMatch = <T>(
   nameOf: (candidate: T) => string,
   bonus: (candidate: T) => number = () => 0,
 ): { readonly candidate: T; readonly score: number } | null => {
-  let best: { candidate: T; score: number; rank: number } | null = null;
-  for (const candidate of candidates) {
-    const score = nameMatchScore(name, nameOf(candidate));
-    if (score < NAME_MATCH_THRESHOLD) continue;
-    const rank = score + bonus(candidate);
-    if (best === null || rank > best.rank) best = { candidate, score, rank };
+  const found = firstNameMatch(name, candidates, nameOf, bonus, (c) => c);
+  return found === null ? null : { candidate: found.candidate, score: found.score };
+};
+
+/**
+ * `bestNameMatch` among the candidates `accept` takes (non-null), asking `accept` in order of
+ * match only until one is taken: the same answer as filtering every candidate first, without
+ * the work (e.g. parsing a phone number) for those that lose on the name anyway.
+ */
+export const firstNameMatch = <T, R>(
+  name: string,
+  candidates: ReadonlyArray<T>,
+  nameOf: (candidate: T) => string,
+  bonus: (candidate: T) => number,
+  accept: (candidate: T) => R | null,
+): { readonly candidate: T; readonly value: R; readonly score: number } | null => {
+  const tokens = nameTokens(name);
+  const ranked: Array<{ candidate: T; score: number; rank: number; order: number }> = [];
+  candidates.forEach((candidate, order) => {
+    const score = tokenScore(tokens, nameTokens(nameOf(candidate)));
+    if (score >= NAME_MATCH_THRESHOLD)
+      ranked.push({ candidate, score, rank: score + bonus(candidate), order });
+  });
+  ranked.sort((a, b) => b.rank - a.rank || a.order - b.order);
+  for (const r of ranked) {
+    const value = accept(r.candidate);
+    if (value !== null) return { candidate: r.candidate, value, score: r.score };
   }
-  return best === null ? null : { candidate: best.candidate, score: best.score };
+  return null;
 };

@@ -9,7 +9,7 @@ import {
   phoneSourcesConfig,
   yelpConfig,
 } from "../EnrichmentConfig.js";
-import { ProviderCache } from "../ProviderCache.js";
+import { type CacheEntryKey, ProviderCache } from "../ProviderCache.js";
 import type { Website } from "../web/Website.js";
 import { makeGooglePlacesPhoneSource } from "./GooglePlacesPhoneSource.js";
 import {
@@ -46,6 +46,8 @@ export interface PhoneChainShape {
    * `attempts` and the next is asked. Fails only when the cache's database does.
    */
   readonly lookup: (company: PhoneLookupInput) => Effect.Effect<PhoneChainResult, DbError>;
+  /** The `provider_cache` entries `lookup` may read for the company (to read them in one go). */
+  readonly cacheKeys: (company: PhoneLookupInput) => ReadonlyArray<CacheEntryKey>;
 }
 
 /** The phone chain: Google Places → Yelp → website by default, first hit wins, answers cached. */
@@ -73,55 +75,65 @@ export const makePhoneChain = (
         ? Effect.map(source.lookup(company), (value) => ({ value, fromCache: false }))
         : cache.cached(source.cacheAs, key, ttlOf, PhoneAnswer, source.lookup(company));
 
-    const lookup = Effect.fn("PhoneChain.lookup")(function* (company: PhoneLookupInput) {
-      const attempts: Array<LookupAttempt<PhoneSourceName>> = [];
-      for (const source of sources) {
-        const disabled = (yield* Ref.get(rejected)).get(source.name);
-        if (disabled !== undefined) {
-          attempts.push(disabled);
-          continue;
-        }
-        const key = source.keyOf(company);
-        if (key === null) {
-          attempts.push({
-            source: source.name,
-            outcome: "skipped",
-            cached: false,
-            error: source.missing(company),
-          });
-          continue;
-        }
-        const outcome = yield* ask(source, company, key).pipe(
-          Effect.map((answer) => ({ ok: true as const, ...answer })),
-          Effect.catchTag("PhoneLookupError", (error) => Effect.succeed({ ok: false as const, error })),
-        );
-        if (!outcome.ok) {
-          const attempt = failedAttempt(source.name, outcome.error);
-          attempts.push(attempt);
-          yield* Effect.logWarning(`phone source ${source.name} failed`).pipe(
-            Effect.annotateLogs({
-              source: source.name,
-              kind: outcome.error.kind,
-              error: outcome.error.message,
-            }),
-          );
-          if (attempt.outcome === "unauthorized") {
-            yield* Ref.update(rejected, (m) => new Map(m).set(source.name, attempt));
-            yield* Effect.logError(`${attempt.error}: phone source ${source.name} disabled until restart`);
+    const lookup = Effect.fnUntraced(
+      function* (company: PhoneLookupInput) {
+        const attempts: Array<LookupAttempt<PhoneSourceName>> = [];
+        for (const source of sources) {
+          const disabled = (yield* Ref.get(rejected)).get(source.name);
+          if (disabled !== undefined) {
+            attempts.push(disabled);
+            continue;
           }
-          continue;
+          const key = source.keyOf(company);
+          if (key === null) {
+            attempts.push({
+              source: source.name,
+              outcome: "skipped",
+              cached: false,
+              error: source.missing(company),
+            });
+            continue;
+          }
+          const outcome = yield* ask(source, company, key).pipe(
+            Effect.map((answer) => ({ ok: true as const, ...answer })),
+            Effect.catchTag("PhoneLookupError", (error) => Effect.succeed({ ok: false as const, error })),
+          );
+          if (!outcome.ok) {
+            const attempt = failedAttempt(source.name, outcome.error);
+            attempts.push(attempt);
+            yield* Effect.logWarning(`phone source ${source.name} failed`).pipe(
+              Effect.annotateLogs({
+                source: source.name,
+                kind: outcome.error.kind,
+                error: outcome.error.message,
+              }),
+            );
+            if (attempt.outcome === "unauthorized") {
+              yield* Ref.update(rejected, (m) => new Map(m).set(source.name, attempt));
+              yield* Effect.logError(`${attempt.error}: phone source ${source.name} disabled until restart`);
+            }
+            continue;
+          }
+          if (outcome.value === null) {
+            attempts.push({ source: source.name, outcome: "miss", cached: outcome.fromCache });
+            continue;
+          }
+          attempts.push({ source: source.name, outcome: "hit", cached: outcome.fromCache });
+          return { hit: outcome.value, source: source.name, attempts } satisfies PhoneChainResult;
         }
-        if (outcome.value === null) {
-          attempts.push({ source: source.name, outcome: "miss", cached: outcome.fromCache });
-          continue;
-        }
-        attempts.push({ source: source.name, outcome: "hit", cached: outcome.fromCache });
-        return { hit: outcome.value, source: source.name, attempts } satisfies PhoneChainResult;
-      }
-      return { hit: null, source: null, attempts } satisfies PhoneChainResult;
-    });
+        return { hit: null, source: null, attempts } satisfies PhoneChainResult;
+      },
+      // a span per call without a captured stack trace: this runs for every company
+      Effect.withSpan("PhoneChain.lookup", { captureStackTrace: false }),
+    );
 
-    return { order: sources.map((s) => s.name), skipped: options.skipped ?? [], lookup };
+    const cacheKeys = (company: PhoneLookupInput): ReadonlyArray<CacheEntryKey> =>
+      sources.flatMap((source) => {
+        const key = source.cacheAs === null ? null : source.keyOf(company);
+        return key === null || source.cacheAs === null ? [] : [{ provider: source.cacheAs, key }];
+      });
+
+    return { order: sources.map((s) => s.name), skipped: options.skipped ?? [], lookup, cacheKeys };
   });
 
 /** The configured phone sources in order; keyless providers are skipped with the reason. */

@@ -23,27 +23,31 @@ export const makeWebsitePhoneSource = (options: { readonly ttl: CacheTtls }) =>
     const cache = yield* ProviderCache;
     const scan = yield* makeCachedScan(cache, options.ttl);
 
-    const lookup = Effect.fn("WebsitePhoneSource.lookup")(function* (company: PhoneLookupInput) {
-      const url = websiteUrlOf(company);
-      if (url === null) return null;
-      const country = company.country ?? "US";
-      const { findings } = yield* scan(url, country).pipe(
-        Effect.mapError((e) => new PhoneLookupError({ source: SOURCE, ...fieldsFromWebsiteError(e) })),
-      );
-      for (const phone of findings.phones) {
-        // the scan normalises already; parsing again guards the cache and another country's default
-        const parsed = normalisePhone(phone.e164, country) ?? normalisePhone(phone.national, country);
-        if (parsed === null) continue;
-        const hit: PhoneHit = {
-          ...parsed,
-          source: SOURCE,
-          confidence: confidenceOf[phone.source],
-          raw: { page: phone.page, foundIn: phone.source },
-        };
-        return hit;
-      }
-      return null;
-    });
+    const lookup = Effect.fnUntraced(
+      function* (company: PhoneLookupInput) {
+        const url = websiteUrlOf(company);
+        if (url === null) return null;
+        const country = company.country ?? "US";
+        const { findings } = yield* scan(url, country).pipe(
+          Effect.mapError((e) => new PhoneLookupError({ source: SOURCE, ...fieldsFromWebsiteError(e) })),
+        );
+        for (const phone of findings.phones) {
+          // the scan normalises already; parsing again guards the cache and another country's default
+          const parsed = normalisePhone(phone.e164, country) ?? normalisePhone(phone.national, country);
+          if (parsed === null) continue;
+          const hit: PhoneHit = {
+            ...parsed,
+            source: SOURCE,
+            confidence: confidenceOf[phone.source],
+            raw: { page: phone.page, foundIn: phone.source },
+          };
+          return hit;
+        }
+        return null;
+      },
+      // a span per call without a captured stack trace: this runs for every company
+      Effect.withSpan("WebsitePhoneSource.lookup", { captureStackTrace: false }),
+    );
 
     const source: PhoneSource = {
       name: SOURCE,

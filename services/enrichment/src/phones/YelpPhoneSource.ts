@@ -2,7 +2,7 @@ import { ProviderHttp, yelpClassifier } from "@leadflow/runtime";
 import { Effect, Redacted, Schema } from "effect";
 import type { ProviderClientSettings } from "../EnrichmentConfig.js";
 import { cacheKey } from "../ProviderCache.js";
-import { bestNameMatch } from "./NameMatch.js";
+import { firstNameMatch } from "./NameMatch.js";
 import {
   fieldsFromProviderError,
   normalisePhone,
@@ -66,41 +66,44 @@ export const makeYelpPhoneSource = (settings: ProviderClientSettings) =>
       retryBaseMs: settings.retryBaseMs,
     });
 
-    const lookup = Effect.fn("YelpPhoneSource.lookup")(function* (company: PhoneLookupInput) {
-      const country = company.country ?? "US";
-      const { businesses } = yield* client
-        .json({
-          path: "/v3/businesses/search",
-          query: { term: company.name.trim(), location: location(company), limit: LIMIT },
-          schema: SearchResponse,
-        })
-        .pipe(
-          Effect.mapError(
-            (e) => new PhoneLookupError({ source: SOURCE, ...fieldsFromProviderError(e, CREDENTIAL) }),
-          ),
+    const lookup = Effect.fnUntraced(
+      function* (company: PhoneLookupInput) {
+        const country = company.country ?? "US";
+        const { businesses } = yield* client
+          .json({
+            path: "/v3/businesses/search",
+            query: { term: company.name.trim(), location: location(company), limit: LIMIT },
+            schema: SearchResponse,
+          })
+          .pipe(
+            Effect.mapError(
+              (e) => new PhoneLookupError({ source: SOURCE, ...fieldsFromProviderError(e, CREDENTIAL) }),
+            ),
+          );
+        // names first: only the best-named open business has its number parsed
+        const best = firstNameMatch(
+          company.name,
+          businesses,
+          (business) => business.name,
+          (business) => inCity(business, company.city),
+          (business) =>
+            business.is_closed === true
+              ? null
+              : (normalisePhone(business.phone, country) ?? normalisePhone(business.display_phone, country)),
         );
-      const withPhone = businesses.flatMap((business) => {
-        if (business.is_closed === true) return [];
-        const phone =
-          normalisePhone(business.phone, country) ?? normalisePhone(business.display_phone, country);
-        return phone !== null ? [{ business, phone }] : [];
-      });
-      const best = bestNameMatch(
-        company.name,
-        withPhone,
-        (c) => c.business.name,
-        (c) => inCity(c.business, company.city),
-      );
-      if (best === null) return null;
-      const { business, phone } = best.candidate;
-      const hit: PhoneHit = {
-        ...phone,
-        source: SOURCE,
-        confidence: Math.round(best.score * 85),
-        raw: { id: business.id, name: business.name, url: business.url ?? null },
-      };
-      return hit;
-    });
+        if (best === null) return null;
+        const { candidate: business, value: phone } = best;
+        const hit: PhoneHit = {
+          ...phone,
+          source: SOURCE,
+          confidence: Math.round(best.score * 85),
+          raw: { id: business.id, name: business.name, url: business.url ?? null },
+        };
+        return hit;
+      },
+      // a span per call without a captured stack trace: this runs for every company
+      Effect.withSpan("YelpPhoneSource.lookup", { captureStackTrace: false }),
+    );
 
     const source: PhoneSource = {
       name: SOURCE,

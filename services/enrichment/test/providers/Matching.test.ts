@@ -8,7 +8,7 @@ import {
   titleRelevance,
 } from "../../src/contacts/ContactFinder.js";
 import { cacheKey } from "../../src/ProviderCache.js";
-import { bestNameMatch, nameMatchScore, normaliseName } from "../../src/phones/NameMatch.js";
+import { bestNameMatch, firstNameMatch, nameMatchScore, normaliseName } from "../../src/phones/NameMatch.js";
 import { normalisePhone } from "../../src/phones/PhoneSource.js";
 
 describe("business names", () => {
@@ -31,6 +31,44 @@ describe("business names", () => {
     const names = ["Buffalo Visitor Center", "Abbott Hotel Parking Garage", "Abbott Hotel"];
     expect(bestNameMatch("Abbott Hotel", names, (n) => n)?.candidate).toBe("Abbott Hotel");
     expect(bestNameMatch("Zeta Labs", names, (n) => n)).toBeNull();
+  });
+
+  it("firstNameMatch asks in order of match only until a candidate is taken", () => {
+    const places = [
+      { name: "Abbott Hotel Parking Garage", phone: "(716) 555-0101" },
+      { name: "Buffalo Visitor Center", phone: "(716) 555-0000" },
+      { name: "Abbott Hotel", phone: "not a number" },
+      { name: "The Abbott Hotel", phone: "(716) 555-0123" },
+    ];
+    const asked: string[] = [];
+    const found = firstNameMatch(
+      "Abbott Hotel",
+      places,
+      (p) => p.name,
+      () => 0,
+      (p) => {
+        asked.push(p.name);
+        return normalisePhone(p.phone);
+      },
+    );
+    // both exact names tie (the earlier first); the one with a bad number is passed over
+    expect(asked).toEqual(["Abbott Hotel", "The Abbott Hotel"]);
+    expect(found).toMatchObject({ candidate: places[3], score: 1, value: { e164: "+17165550123" } });
+    // nothing acceptable above the threshold: null, and the visitor center is never asked
+    asked.length = 0;
+    expect(
+      firstNameMatch(
+        "Abbott Hotel",
+        places.slice(0, 3),
+        (p) => p.name,
+        () => 0,
+        (p) => {
+          asked.push(p.name);
+          return null;
+        },
+      ),
+    ).toBeNull();
+    expect(asked).toEqual(["Abbott Hotel", "Abbott Hotel Parking Garage"]);
   });
 });
 

@@ -131,6 +131,90 @@ describe("ProviderCache", () => {
   });
 });
 
+describe("ProviderCache.batched", () => {
+  const rowsNow = () =>
+    Effect.promise(
+      () => db.sql<{ cache_key: string }[]>`select cache_key from provider_cache order by cache_key`,
+    );
+
+  it("reads the keys once up front, groups the writes, and writes them when the work ends", async () => {
+    const seen = await withCache(
+      Effect.gen(function* () {
+        const cache = yield* ProviderCache;
+        yield* cache.put("google_places", "a", { phone: "+17165550100" }, "1 day", Answer);
+        yield* cache.put("google_places", "gone", null, "1 day", Answer);
+        return yield* cache.batched(
+          [
+            { provider: "google_places", key: "a" },
+            { provider: "google_places", key: "gone" },
+            { provider: "google_places", key: "b" },
+          ],
+          Effect.gen(function* () {
+            // the up-front read answers, not the table: a row deleted since is still seen
+            yield* Effect.promise(() => db.sql`delete from provider_cache where cache_key = 'gone'`);
+            const a = yield* cache.get("google_places", "a", Answer);
+            const gone = yield* cache.get("google_places", "gone", Answer);
+            const b = yield* cache.get("google_places", "b", Answer);
+            // writes wait for the end of the batch (or `flushEvery` of them), and are seen meanwhile
+            const forked = yield* Effect.forEach(
+              ["b", "c", "c"],
+              (k) =>
+                cache.put("google_places", k, { phone: `+1716555010${k === "b" ? 1 : 2}` }, "1 day", Answer),
+              { concurrency: 3 },
+            );
+            const c = yield* cache.get("google_places", "c", Answer);
+            return {
+              a,
+              gone,
+              b,
+              c,
+              forked: forked.length,
+              during: (yield* rowsNow()).map((r) => r.cache_key),
+            };
+          }),
+          { flushEvery: 10 },
+        );
+      }),
+    );
+    expect(seen.a).toEqual(Option.some({ phone: "+17165550100" }));
+    expect(seen.gone).toEqual(Option.some(null));
+    expect(seen.b).toEqual(Option.none());
+    expect(seen.c).toEqual(Option.some({ phone: "+17165550102" }));
+    expect(seen.during).toEqual(["a"]);
+    const rows = await db.sql<{ cache_key: string; value: unknown }[]>`
+      select cache_key, value from provider_cache order by cache_key`;
+    expect(rows).toEqual([
+      { cache_key: "a", value: { v: { phone: "+17165550100" } } },
+      { cache_key: "b", value: { v: { phone: "+17165550101" } } },
+      { cache_key: "c", value: { v: { phone: "+17165550102" } } },
+    ]);
+  });
+
+  it("writes every flushEvery entries, and keeps what was learnt when the work fails", async () => {
+    const outcome = await withCache(
+      Effect.gen(function* () {
+        const cache = yield* ProviderCache;
+        return yield* cache
+          .batched(
+            [],
+            Effect.gen(function* () {
+              for (const k of ["k1", "k2", "k3"]) yield* cache.put("hunter", k, null, "1 day", Answer);
+              const afterThree = (yield* rowsNow()).length;
+              return yield* Effect.fail(new Boom({ message: `provider down after ${afterThree} rows` }));
+            }),
+            { flushEvery: 2 },
+          )
+          .pipe(Effect.either);
+      }),
+    );
+    expect(outcome._tag).toBe("Left");
+    expect(outcome._tag === "Left" && outcome.left.message).toBe("provider down after 2 rows");
+    expect(
+      (await db.sql`select cache_key from provider_cache order by cache_key`).map((r) => r.cache_key),
+    ).toEqual(["k1", "k2", "k3"]);
+  });
+});
+
 describe("chains over the real cache", () => {
   let google: GooglePlacesPhoneFake;
   let yelp: YelpPhoneFake;

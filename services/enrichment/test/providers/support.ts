@@ -53,6 +53,8 @@ export const memoryCache = () => {
         return { value, fromCache: false };
       }),
     purgeExpired: Effect.sync(() => 0),
+    // in memory there is nothing to group
+    batched: (_keys, effect) => effect,
   };
   return { shape, entries, layer: Layer.succeed(ProviderCache, shape) };
 };
