@@ -101,7 +101,17 @@ export const RunSummary = Schema.Struct({
     }),
   ),
   approvals: Schema.Array(
-    Schema.Struct({ id: Schema.String, type: Schema.String, status: Schema.String, items: Schema.Number }),
+    Schema.Struct({
+      id: Schema.String,
+      type: Schema.String,
+      status: Schema.String,
+      items: Schema.Number,
+      /** Once decided: who, when, how many items were approved, and the note. */
+      decidedBy: Schema.optional(Schema.NullOr(Schema.String)),
+      decidedAt: Schema.optional(Schema.String),
+      approved: Schema.optional(Schema.NonNegativeInt),
+      note: Schema.optional(Schema.NullOr(Schema.String)),
+    }),
   ),
   stages: Schema.Record({ key: Schema.String, value: StageSummary }),
   warnings: Schema.Array(Schema.String),

@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import {
+  type ApprovalDecided,
+  ApprovalDecidedEvent,
   ApprovalRequestedEvent,
   type Contract,
   RunEventContract,
@@ -110,15 +112,19 @@ const apply = (
               deadlineMs: settings.deadlineMs.scout,
             });
           } else {
-            const ids = (yield* Store.stageCompanyIds(ctx.tx, runId, stage)).map((r) => r.id);
-            for (let i = 0, chunk = 0; i < ids.length; i += settings.chunkSize, chunk++) {
+            const ids =
+              command.companyIds ?? (yield* Store.stageCompanyIds(ctx.tx, runId, stage)).map((r) => r.id);
+            // a stage entered again (drafts after a decision) numbers its chunks after the earlier ones
+            const first = yield* Store.nextChunk(ctx.tx, runId, stage);
+            const from = command.approvalId ? { approvalId: command.approvalId } : {};
+            for (let i = 0, chunk = first; i < ids.length; i += settings.chunkSize, chunk++) {
               tasks.push({
                 id: randomUUID(),
                 runId,
                 agent: stage,
                 chunk,
                 attempt: 1,
-                params: { companyIds: ids.slice(i, i + settings.chunkSize) },
+                params: { companyIds: ids.slice(i, i + settings.chunkSize), ...from },
                 delayMs: 0,
                 deadlineMs: settings.deadlineMs[stage],
               });
@@ -307,6 +313,50 @@ const onInvalidRunStart = (raw: Uint8Array, reasons: ReadonlyArray<string>, ctx:
     );
   });
 
+/**
+ * A human decision (written and announced by the notifier): the machine decides what follows
+ * from facts the shell reads here — what is left to draft, and what is still pending.
+ */
+const onApprovalDecided = (event: ApprovalDecided, ctx: HandlerContext) =>
+  Effect.gen(function* () {
+    const approval = yield* Store.getApproval(ctx.tx, event.approvalId);
+    if (approval?.run_id !== event.runId || approval.approval_type !== event.type) {
+      yield* Effect.logWarning("decision for an unknown approval request ignored").pipe(
+        Effect.annotateLogs({ runId: event.runId, approvalId: event.approvalId, type: event.type }),
+      );
+      return;
+    }
+    yield* logTask("approval decided", {
+      runId: event.runId,
+      approvalId: event.approvalId,
+      type: event.type,
+      decision: event.decision,
+      approved: event.approvedIds.length,
+      decidedBy: event.decidedBy,
+    });
+    const drafting = event.type === "leads" && event.decision === "approved";
+    yield* step(ctx, event.runId, (run) =>
+      Effect.gen(function* () {
+        const otherPending = yield* Store.pendingApprovals(ctx.tx, run.id, event.approvalId);
+        const dispatched = drafting ? yield* Store.dispatchedFor(ctx.tx, run.id, event.approvalId) : false;
+        const toDraft =
+          drafting && !dispatched
+            ? yield* Store.companiesToDraft(ctx.tx, run.id, event.approvalId, event.approvedIds)
+            : [];
+        return {
+          _tag: "ApprovalDecided",
+          approvalId: event.approvalId,
+          approvalType: event.type,
+          decision: event.decision,
+          decidedBy: event.decidedBy,
+          toDraft,
+          dispatched,
+          otherPending,
+        } as const;
+      }),
+    );
+  });
+
 type CompletedEvent = { runId: string; taskId: string; attempt: number } & Record<string, unknown>;
 
 const producedBy = (stage: Stage, event: CompletedEvent): number => {
@@ -422,6 +472,7 @@ export const OrchestratorPlugin = definePlugin({
       onInvalid: onInvalidRunStart,
     },
     ...Pipeline.flatMap(stageConsumers),
+    { contract: ApprovalDecidedEvent, concurrency: 2, maxGroup: 1, handle: onApprovalDecided },
   ],
   background: [sweepDeadlines],
 });

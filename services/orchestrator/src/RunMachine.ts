@@ -1,4 +1,4 @@
-import type { RunStatus, Stage } from "@leadflow/contracts";
+import type { ApprovalType, RunStatus, Stage } from "@leadflow/contracts";
 
 /**
  * The run state machine as a pure decision function: `(run, event) → (run', commands)`.
@@ -7,6 +7,10 @@ import type { RunStatus, Stage } from "@leadflow/contracts";
  *
  *   requested → scouting → analyzing → [enriching → writing] → awaiting_approval → completed
  *        ↘ rejected (bad request)            any stage ↘ failed (after retries, with stage and error)
+ *
+ * At the gate, human decisions drive the rest: approved leads send the run back to `writing`
+ * (then to the gate again with an `emails` request); the run is `completed` once no approval
+ * request of it is pending.
  */
 
 export interface RunView {
@@ -40,10 +44,30 @@ export type RunInput =
       readonly error: string;
       /** Delay before the next attempt, from the retry schedule (computed by the shell). */
       readonly retryDelayMs: number;
+    }
+  | {
+      readonly _tag: "ApprovalDecided";
+      readonly approvalId: string;
+      readonly approvalType: ApprovalType;
+      readonly decision: "approved" | "rejected";
+      readonly decidedBy: string;
+      /** Approved companies of the run with no draft and no open writer task (leads only). */
+      readonly toDraft: ReadonlyArray<string>;
+      /** Whether a writer task was already dispatched for this decision (a repeated event). */
+      readonly dispatched: boolean;
+      /** The run's approval requests still pending, this one excluded. */
+      readonly otherPending: number;
     };
 
 export type RunCommand =
-  | { readonly _tag: "DispatchStage"; readonly stage: Stage }
+  | {
+      readonly _tag: "DispatchStage";
+      readonly stage: Stage;
+      /** The companies to work on, when a decision names them (else the stage's own query). */
+      readonly companyIds?: ReadonlyArray<string>;
+      /** The approval request this dispatch answers, kept with the tasks. */
+      readonly approvalId?: string;
+    }
   | {
       readonly _tag: "RetryTask";
       readonly stage: Stage;
@@ -116,6 +140,8 @@ export const decide = (run: RunView, input: RunInput, config: MachineConfig): De
       const entered = enterStage(run, next);
       return { run: entered.run, commands: [...extra, ...entered.commands] };
     }
+    case "ApprovalDecided":
+      return decideApproval(run, input);
     case "TaskFailed": {
       if (run.stage !== input.stage) return nothing(run);
       if (input.attempt < config.maxAttempts) {
@@ -141,5 +167,50 @@ export const decide = (run: RunView, input: RunInput, config: MachineConfig): De
         commands: [{ _tag: "Announce" }],
       };
     }
+  }
+};
+
+type ApprovalInput = Extract<RunInput, { _tag: "ApprovalDecided" }>;
+
+/** The gate is done when no approval request of the run is pending: the run is complete. */
+const closeGateIfDone = (run: RunView, input: ApprovalInput, notes: ReadonlyArray<RunCommand>): Decision =>
+  run.status === "awaiting_approval" && input.otherPending === 0
+    ? { run: { ...run, status: "completed", stage: null }, commands: [...notes, { _tag: "Announce" }] }
+    : { run, commands: notes };
+
+const decideApproval = (run: RunView, input: ApprovalInput): Decision => {
+  if (input.approvalType === "emails") return closeGateIfDone(run, input, []);
+  if (input.decision === "rejected") {
+    return closeGateIfDone(run, input, [
+      { _tag: "Note", message: `leads rejected by ${input.decidedBy}: nothing drafted` },
+    ]);
+  }
+  if (input.dispatched) return nothing(run); // the same decision again
+  if (input.toDraft.length === 0) {
+    return closeGateIfDone(run, input, [
+      {
+        _tag: "Note",
+        message: `leads approved by ${input.decidedBy}: nothing to draft (every approved company has a draft)`,
+      },
+    ]);
+  }
+  const dispatch: RunCommand = {
+    _tag: "DispatchStage",
+    stage: "writer",
+    companyIds: input.toDraft,
+    approvalId: input.approvalId,
+  };
+  switch (run.status) {
+    case "awaiting_approval":
+      return {
+        run: { ...run, status: "writing", stage: "writer" },
+        commands: [dispatch, { _tag: "Announce" }],
+      };
+    case "writing":
+      // more chunks for the stage under way: the run moves on when all of them are done
+      return { run, commands: [dispatch] };
+    default:
+      // before the writer stage: it drafts every approved company without a draft when it starts
+      return nothing(run);
   }
 };

@@ -50,8 +50,11 @@ export const updateRun = (
       ended_at = case when ${run.status} in ('completed', 'failed', 'rejected', 'awaiting_approval') then now() else null end
     where id = ${id}`);
 
+/** Adds a note once: the same note again (a repeated event) changes nothing. */
 export const addNote = (tx: Tx, id: string, note: string) =>
-  query(tx`update runs set notes = array_append(notes, ${note}) where id = ${id}`);
+  query(
+    tx`update runs set notes = array_append(notes, ${note}) where id = ${id} and not (${note} = any(notes))`,
+  );
 
 /** Locks a task row; undefined when there is no such task. */
 export const lockTask = (tx: Tx, id: string) =>
@@ -122,6 +125,59 @@ export const overdueTasks = (tx: Tx, limit: number) =>
     order by deadline_at
     limit ${limit}
     for update skip locked`);
+
+/** The chunk number after the stage's last one (0 for a stage not yet entered). */
+export const nextChunk = (tx: Tx, runId: string, stage: Stage) =>
+  query(tx<{ n: number }[]>`
+    select coalesce(max(chunk) + 1, 0)::int as n from tasks where run_id = ${runId} and agent = ${stage}`).pipe(
+    Effect.map((rows) => rows[0]?.n ?? 0),
+  );
+
+export const getApproval = (tx: Tx, id: string) =>
+  query(tx<{ id: string; run_id: string | null; approval_type: string; status: string }[]>`
+    select id, run_id, approval_type, status from human_approval_requests where id = ${id}`).pipe(
+    Effect.map((rows) => rows[0]),
+  );
+
+/** The run's approval requests still waiting for a human, `except` excluded. */
+export const pendingApprovals = (tx: Tx, runId: string, except: string) =>
+  query(tx<{ n: number }[]>`
+    select count(*)::int as n from human_approval_requests
+    where run_id = ${runId} and status = 'pending' and id <> ${except}`).pipe(
+    Effect.map((rows) => rows[0]?.n ?? 0),
+  );
+
+/** Whether writer tasks were already dispatched for a decision. */
+export const dispatchedFor = (tx: Tx, runId: string, approvalId: string) =>
+  query(tx<{ n: number }[]>`
+    select count(*)::int as n from tasks
+    where run_id = ${runId} and agent = 'writer' and params->>'approvalId' = ${approvalId}`).pipe(
+    Effect.map((rows) => (rows[0]?.n ?? 0) > 0),
+  );
+
+/**
+ * The approved companies of a leads decision that still need a draft: covered by the request,
+ * scored in this run, with no draft and in no open writer task (the auto-approved ones may be
+ * drafted already or being drafted).
+ */
+export const companiesToDraft = (
+  tx: Tx,
+  runId: string,
+  approvalId: string,
+  approved: ReadonlyArray<string>,
+) =>
+  query(tx<{ id: string }[]>`
+    select rc.company_id as id
+    from run_companies rc
+    join lead_scores s on s.run_id = rc.run_id and s.company_id = rc.company_id
+    join human_approval_requests h on h.id = ${approvalId} and rc.company_id = any(h.item_ids)
+    where rc.run_id = ${runId} and rc.company_id = any(${approved as string[]}::uuid[])
+      and not exists (select 1 from email_drafts d where d.company_id = rc.company_id)
+      and not exists (
+        select 1 from tasks t
+        where t.run_id = ${runId} and t.agent = 'writer' and t.status in ('scheduled', 'running')
+          and t.params->'companyIds' ? rc.company_id::text)
+    order by rc.position`).pipe(Effect.map((rows) => rows.map((r) => r.id)));
 
 /** The companies a stage works on, in a stable order. */
 export const stageCompanyIds = (tx: Tx, runId: string, stage: Stage) => {
@@ -269,9 +325,37 @@ export const computeSummary = (tx: Tx, runId: string) =>
       where rc.run_id = ${runId} group by rc.source`);
     const tiers = yield* query(tx<{ tier: "high" | "medium" | "low"; n: number }[]>`
       select tier, count(*)::int as n from lead_scores where run_id = ${runId} group by tier`);
-    const approvals = yield* query(tx<{ id: string; type: string; status: string; items: number }[]>`
-      select id, approval_type as type, status, cardinality(item_ids) as items
-      from human_approval_requests where run_id = ${runId} order by requested_at`);
+    // a decided request shows who, when, and how many items were approved (from the rows the decision wrote)
+    const approvalRows = yield* query(tx<
+      {
+        id: string;
+        type: string;
+        status: string;
+        items: number;
+        decided_by: string | null;
+        decided_at: Date | null;
+        note: string | null;
+        approved: number | null;
+      }[]
+    >`
+      select h.id, h.approval_type as type, h.status, cardinality(h.item_ids) as items,
+        h.decided_by, h.decided_at, h.decision_note as note,
+        case
+          when h.decided_at is null then null
+          when h.approval_type = 'emails' then (
+            select count(*)::int from email_drafts d
+            where d.approval_id = h.id and (d.approved_human or d.status in ('approved', 'sent')))
+          else (
+            select count(*)::int from lead_scores s
+            where s.run_id = h.run_id and s.company_id = any(h.item_ids)
+              and s.approved_human and s.approved_by = h.decided_by)
+        end as approved
+      from human_approval_requests h where h.run_id = ${runId} order by h.requested_at`);
+    const approvals = approvalRows.map(({ decided_by, decided_at, note, approved, ...a }) =>
+      decided_at
+        ? { ...a, decidedBy: decided_by, decidedAt: decided_at.toISOString(), approved: approved ?? 0, note }
+        : a,
+    );
     const stages = yield* query(tx<
       {
         agent: Stage;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decide, type MachineConfig, type RunView } from "../src/RunMachine.js";
+import { decide, type MachineConfig, type RunInput, type RunView } from "../src/RunMachine.js";
 
 const config: MachineConfig = { pipeline: ["scout", "analyst"], maxAttempts: 3 };
 const run = (status: RunView["status"], stage: RunView["stage"] = null): RunView => ({
@@ -94,5 +94,91 @@ describe("run state machine", () => {
         config,
       ).commands,
     ).toEqual([]);
+  });
+
+  describe("human decisions at the gate", () => {
+    const full: MachineConfig = { pipeline: ["scout", "analyst", "enrichment", "writer"], maxAttempts: 3 };
+    const decided = (over: Partial<Extract<RunInput, { _tag: "ApprovalDecided" }>> = {}) =>
+      ({
+        _tag: "ApprovalDecided",
+        approvalId: "a1",
+        approvalType: "leads",
+        decision: "approved",
+        decidedBy: "ops@example.com",
+        toDraft: [],
+        dispatched: false,
+        otherPending: 0,
+        ...over,
+      }) as const;
+
+    it("approved leads send the run back to writing for the companies with no draft", () => {
+      const d = decide(run("awaiting_approval"), decided({ toDraft: ["c1", "c2"], otherPending: 1 }), full);
+      expect(d.run).toMatchObject({ status: "writing", stage: "writer" });
+      expect(d.commands).toEqual([
+        { _tag: "DispatchStage", stage: "writer", companyIds: ["c1", "c2"], approvalId: "a1" },
+        { _tag: "Announce" },
+      ]);
+      // and when the writer is done: the emails approval and the gate again
+      const w = decide(d.run, { _tag: "TaskCompleted", stage: "writer", openChunks: 0, produced: 2 }, full);
+      expect(w.run).toMatchObject({ status: "awaiting_approval", stage: null });
+      expect(w.commands).toEqual([{ _tag: "RequestEmailApproval" }, { _tag: "Announce" }]);
+    });
+
+    it("adds chunks to a writer stage under way, and leaves a run before the writer alone", () => {
+      const writing = decide(run("writing", "writer"), decided({ toDraft: ["c1"] }), full);
+      expect(writing.run).toMatchObject({ status: "writing", stage: "writer" });
+      expect(writing.commands).toEqual([
+        { _tag: "DispatchStage", stage: "writer", companyIds: ["c1"], approvalId: "a1" },
+      ]);
+      const enriching = decide(run("enriching", "enrichment"), decided({ toDraft: ["c1"] }), full);
+      expect(enriching).toEqual({ run: run("enriching", "enrichment"), commands: [] });
+    });
+
+    it("approved leads with nothing left to draft: a note, and the run stays at the gate while a request is pending", () => {
+      const d = decide(run("awaiting_approval"), decided({ toDraft: [], otherPending: 1 }), full);
+      expect(d.run.status).toBe("awaiting_approval");
+      expect(d.commands).toEqual([
+        {
+          _tag: "Note",
+          message: "leads approved by ops@example.com: nothing to draft (every approved company has a draft)",
+        },
+      ]);
+    });
+
+    it("the same decision again dispatches nothing", () => {
+      const d = decide(run("awaiting_approval"), decided({ toDraft: [], dispatched: true }), full);
+      expect(d).toEqual({ run: run("awaiting_approval"), commands: [] });
+    });
+
+    it("rejected leads: a note, no drafts; the run waits for the emails request still pending", () => {
+      const d = decide(run("awaiting_approval"), decided({ decision: "rejected", otherPending: 1 }), full);
+      expect(d.run.status).toBe("awaiting_approval");
+      expect(d.commands).toEqual([
+        { _tag: "Note", message: "leads rejected by ops@example.com: nothing drafted" },
+      ]);
+      // nothing else pending: nothing can happen to the run any more, so it is complete
+      const last = decide(run("awaiting_approval"), decided({ decision: "rejected" }), full);
+      expect(last.run.status).toBe("completed");
+      expect(last.commands.at(-1)).toEqual({ _tag: "Announce" });
+    });
+
+    it("an emails decision completes the run when no other request is pending", () => {
+      for (const decision of ["approved", "rejected"] as const) {
+        const done = decide(run("awaiting_approval"), decided({ approvalType: "emails", decision }), full);
+        expect(done.run).toMatchObject({ status: "completed", stage: null });
+        expect(done.commands).toEqual([{ _tag: "Announce" }]);
+      }
+      const waiting = decide(
+        run("awaiting_approval"),
+        decided({ approvalType: "emails", otherPending: 1 }),
+        full,
+      );
+      expect(waiting).toEqual({ run: run("awaiting_approval"), commands: [] });
+      // a second writer pass under way: its emails request is still to come
+      const writing = decide(run("writing", "writer"), decided({ approvalType: "emails" }), full);
+      expect(writing.commands).toEqual([]);
+      // a completed run ignores a late or repeated decision
+      expect(decide(run("completed"), decided({ approvalType: "emails" }), full).commands).toEqual([]);
+    });
   });
 });
