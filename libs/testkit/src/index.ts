@@ -1,6 +1,8 @@
 export { type ChildService, runLeadflow, spawnLeadflow } from "./ChildService.js";
 export { waitFor } from "./Conditions.js";
 export { connectJet, type Jet } from "./Jet.js";
+export { decodeQuotedPrintable, decodeWords, type MimePart, type ParsedEmail, parseEmail } from "./Mime.js";
+export { type CapturedEmail, type SmtpCapture, startSmtpCapture } from "./SmtpCapture.js";
 export { adminUrl, createTestDatabase, type TestDatabase } from "./TestDatabase.js";
 export { startTestHost, type TestHost } from "./TestHost.js";
 export { createTestNats, type TestNats } from "./TestNats.js";

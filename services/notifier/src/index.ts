@@ -1,1 +1,3 @@
+export { type ApprovalRequestRow, listRequests } from "./ApprovalStore.js";
+export { reviewUrl, signToken, verifyToken } from "./LinkToken.js";
 export { NotifierPlugin } from "./NotifierPlugin.js";

@@ -63,6 +63,12 @@ export {
 export { type FakeListing, generateListings, searchDirectory, usPhoneForms } from "./PhoneDirectory.js";
 export type { ProviderFake } from "./ProviderFake.js";
 export {
+  type SendGridFake,
+  type SendGridFakeOptions,
+  type SendGridMail,
+  startSendGridFake,
+} from "./SendGridFake.js";
+export {
   type FakeYelpBusiness,
   generateYelpBusinesses,
   startYelpFake,
