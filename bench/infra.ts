@@ -106,7 +106,16 @@ export const loadConfig = (): BenchConfig => {
     enrichCount,
     enrichClientRate: num("BENCH_ENRICH_CLIENT_RATE", 10),
     draftsReps: int("BENCH_DRAFTS_REPS", quick ? 1 : 2),
-    only: list("BENCH_ONLY", ["raw", "runtime", "outbox", "e2e", "enrichment", "e2e-drafts", "writer"]),
+    only: list("BENCH_ONLY", [
+      "raw",
+      "runtime",
+      "outbox",
+      "e2e",
+      "enrichment",
+      "e2e-drafts",
+      "writer",
+      "monitor",
+    ]),
   };
 };
 

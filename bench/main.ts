@@ -30,6 +30,10 @@
  *      same run (measured here when benchmark 4 is not selected)
  *   7. the template writer alone (writerTemplate.ts): drafts/s with MJML compiled once (target
  *      ≥ 5,000/s) vs compiled for every draft, in this process
+ *   8. the monitor (monitor.ts): 1M companies, 1M scores, 5M outreach events seeded with COPY; the
+ *      weekly report (target ≤ 100 ms), counts (≤ 50 ms), value, stuck checks and a /metrics scrape
+ *      (≤ 10 ms) through a `leadflow service monitor` child, each beside the same question as raw
+ *      SQL; /healthz requests/s under 50 connections beside a bare node:http server
  *
  * Needs: a `nats-server` binary (or NATS_SERVER_BIN) and PostgreSQL at DATABASE_URL (default
  * postgres://postgres@127.0.0.1:5432/postgres; bench databases are created on that server).
@@ -50,7 +54,8 @@
  *   BENCH_ENRICH_CLIENT_RATE=10       the clients' `<P>_RATE_PER_SEC` in benchmark 5 (the fakes enforce 10/s)
  *   BENCH_DRAFTS_REPS=2    repetitions of benchmark 6
  *   BENCH_DEV_NODE_ARGS    node options for the dev child of benchmarks 5–6, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
- *   BENCH_ONLY=raw,runtime,outbox,e2e,enrichment,e2e-drafts,writer   which benchmarks to run
+ *   BENCH_MONITOR_COMPANIES=1000000, BENCH_MONITOR_EVENTS=5000000, BENCH_MONITOR_REPS=15   benchmark 8
+ *   BENCH_ONLY=raw,runtime,outbox,e2e,enrichment,e2e-drafts,writer,monitor   which benchmarks to run
  * ENRICHMENT_CONCURRENCY, WRITER_CONCURRENCY and RUN_CHUNK_SIZE reach the dev child of
  * benchmarks 5–6 from this environment (defaults otherwise); provider, scout and writer-backend
  * settings are set by the benchmark and never taken from it.
@@ -73,6 +78,7 @@ import { type DraftsSample, describeDrafts, runEndToEndDrafts } from "./endToEnd
 import { describeEnrichment, type EnrichmentSample, runEnrichment } from "./enrichment.js";
 import { dropStaleDatabases, installExitGuards, loadConfig, log } from "./infra.js";
 import { runInsertOutbox } from "./insertOutbox.js";
+import { runMonitor } from "./monitor.js";
 import { type RawJetStreamResult, runRawJetStream } from "./rawJetStream.js";
 import { runRuntimeNoop } from "./runtimeNoop.js";
 import { type Figure, fmt, fmtPct, fmtRange, formatJson, renderTable } from "./stats.js";
@@ -291,6 +297,9 @@ const main = async () => {
   });
   await step("writer", async () => {
     figures.push(...(await benchWriterTemplate({ quick: config.quick })).figures);
+  });
+  await step("monitor", async () => {
+    figures.push(...(await runMonitor({ quick: config.quick })));
   });
 
   const seconds = (performance.now() - started) / 1000;

@@ -1,9 +1,12 @@
 import { parseArgs } from "node:util";
 import { LoggingLive, launch } from "@leadflow/runtime";
 import { Cause, Effect, Exit } from "effect";
+import { approvals } from "./commands/Approvals.js";
 import { dev } from "./commands/Dev.js";
 import { dlqList, dlqReplay } from "./commands/Dlq.js";
+import { health } from "./commands/Health.js";
 import { migrate } from "./commands/Migrate.js";
+import { report } from "./commands/Report.js";
 import { run } from "./commands/Run.js";
 import { service } from "./commands/Service.js";
 import { status } from "./commands/Status.js";
@@ -17,9 +20,17 @@ const usage = `leadflow — the Leadflow command line
   leadflow run --industry <text> --location <text> --count <1..1000>
                [--request-id <id>] [--wait] [--json] [--timeout <seconds>]
   leadflow status <runId> [--json]
+  leadflow approvals [--pending] [--json]
+                                        approval requests with a fresh review link each
   leadflow migrate
   leadflow dlq list [--json]
   leadflow dlq replay <seq…> | --all
+  leadflow health [--json]              every dependency and service: ok, warning or error
+                                        (exit code 1 when anything is error)
+  leadflow report [--start YYYY-MM-DD] [--end YYYY-MM-DD] [--format table|json|csv]
+                                        the weekly report (default: the last 7 days)
+                                        (both ask a running monitor — MONITOR_URL or the dev
+                                        stack's — else compute from DATABASE_URL / NATS_URL)
 
 Without DATABASE_URL / NATS_URL, commands use the stack a running \`leadflow dev\` recorded in .data/.`;
 
@@ -92,6 +103,28 @@ const main = () => {
         process.exit(2);
       }
       return once(status(positionals[0], values.json));
+    }
+    case "health": {
+      const { values } = parseArgs({ args: rest, options: { json: { type: "boolean", default: false } } });
+      return once(health(values.json));
+    }
+    case "report": {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          start: { type: "string" },
+          end: { type: "string" },
+          format: { type: "string", default: "table" },
+        },
+      });
+      return once(report({ start: values.start, end: values.end, format: values.format }));
+    }
+    case "approvals": {
+      const { values } = parseArgs({
+        args: rest,
+        options: { pending: { type: "boolean", default: false }, json: { type: "boolean", default: false } },
+      });
+      return once(approvals({ pending: values.pending, json: values.json }));
     }
     case "migrate":
       return once(migrate);

@@ -1,0 +1,90 @@
+import { Cause, Effect, Exit, Runtime } from "effect";
+import type { Hono, Context as HonoContext } from "hono";
+import { Monitor, now } from "./Monitor.js";
+import { BadParam, parseLimit, parseRange, parseRunId } from "./Params.js";
+
+class RunNotFound {
+  readonly _tag = "RunNotFound";
+  constructor(readonly runId: string) {}
+}
+
+/**
+ * The monitor's JSON API under /api. Bad parameters answer 400 naming the parameter; an
+ * unknown run 404; a database or NATS failure 503 (the health endpoint reports those as checks).
+ */
+export const monitorRoutes = (app: Hono, runtime: Runtime.Runtime<Monitor>) => {
+  const answer = async (c: HonoContext, effect: Effect.Effect<unknown, unknown, Monitor>) => {
+    const exit = await Runtime.runPromiseExit(runtime)(effect);
+    if (Exit.isSuccess(exit)) return c.json(exit.value as object);
+    const failure = Cause.failureOption(exit.cause);
+    if (failure._tag === "Some") {
+      const e = failure.value;
+      if (e instanceof BadParam) return c.json({ error: e.message, param: e.param }, 400);
+      if (e instanceof RunNotFound) return c.json({ error: `no run ${e.runId}` }, 404);
+      const tagged = e as { _tag?: string; message?: string };
+      await Runtime.runPromise(runtime)(
+        Effect.logWarning("monitor request failed", tagged.message ?? String(e)),
+      );
+      return c.json({ error: tagged.message ?? "unavailable" }, 503);
+    }
+    await Runtime.runPromise(runtime)(Effect.logError("monitor request crashed", exit.cause));
+    return c.json({ error: "internal error" }, 500);
+  };
+
+  app.get("/api/pipeline/counts", (c) =>
+    answer(
+      c,
+      Effect.flatMap(Monitor, (m) => m.counts).pipe(
+        Effect.map((counts) => ({ counts, total: Object.values(counts).reduce((a, b) => a + b, 0) })),
+      ),
+    ),
+  );
+  app.get("/api/pipeline/value", (c) =>
+    answer(
+      c,
+      Effect.flatMap(Monitor, (m) => m.value),
+    ),
+  );
+  app.get("/api/pipeline/stuck", (c) =>
+    answer(
+      c,
+      Effect.flatMap(Monitor, (m) => m.stuck),
+    ),
+  );
+  app.get("/api/health", (c) =>
+    answer(
+      c,
+      Effect.flatMap(Monitor, (m) => m.health),
+    ),
+  );
+  app.get("/api/activity", (c) =>
+    answer(
+      c,
+      Effect.gen(function* () {
+        const limit = yield* parseLimit(c.req.query("limit"));
+        const events = yield* (yield* Monitor).activity(limit);
+        return { limit, events };
+      }),
+    ),
+  );
+  app.get("/api/reports/weekly", (c) =>
+    answer(
+      c,
+      Effect.gen(function* () {
+        const range = yield* parseRange(c.req.query("start"), c.req.query("end"), yield* now);
+        return yield* (yield* Monitor).weekly(range);
+      }),
+    ),
+  );
+  app.get("/api/runs/:runId", (c) =>
+    answer(
+      c,
+      Effect.gen(function* () {
+        const runId = yield* parseRunId(c.req.param("runId"));
+        const view = yield* (yield* Monitor).run(runId);
+        if (!view) return yield* Effect.fail(new RunNotFound(runId));
+        return view;
+      }),
+    ),
+  );
+};
