@@ -26,6 +26,7 @@ import { fileURLToPath } from "node:url";
 import { Headers, RunStartContract } from "@leadflow/contracts";
 import { startEmbeddedPostgres } from "@leadflow/runtime/embedded";
 import { dedupeKey, generateSampleCompanies, normalizeDomain } from "@leadflow/scout";
+import { cliNodeArgs } from "@leadflow/testkit";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import postgres, { type Sql } from "postgres";
 import {
@@ -227,7 +228,8 @@ export const startDev = (
 ): DevProcess => {
   const logFile = join(dataDir, "dev.log");
   const fd = openSync(logFile, "a");
-  const child = spawn(process.execPath, [...nodeArgs, cliBin, "dev", "--port", "0"], {
+  // the bin's own node options first (what `npx leadflow dev` runs), then the benchmark's
+  const child = spawn(process.execPath, [...cliNodeArgs(), ...nodeArgs, cliBin, "dev", "--port", "0"], {
     cwd: repoRoot,
     env,
     stdio: ["ignore", fd, fd],

@@ -327,6 +327,10 @@ it("on `leadflow dev` with no accounts: links printed and in .data/outbox, decis
     );
     expect(run.code).toBe(0);
     const leadsLink = await printed("3 leads");
+    // `run --wait` ends with the same review page, signed with the dev stack's secret
+    const runLink = /review\s+leads: (\S+)/.exec(run.output)?.[1];
+    expect(runLink && new URL(runLink).pathname).toBe(new URL(leadsLink).pathname);
+    expect((await fetch(runLink!)).status).toBe(200);
     const leadsEmailed = await emailed(leadsLink);
     expect(new URL(leadsEmailed).pathname).toBe(new URL(leadsLink).pathname);
     expect((await fetch(leadsLink)).status).toBe(200);

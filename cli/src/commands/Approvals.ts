@@ -22,7 +22,7 @@ const linkConfig = Config.all({
  * How to sign links: `LINK_SECRET` and `PUBLIC_BASE_URL` from the environment, else the secret a
  * running `leadflow dev` keeps under `.data/` and its HTTP base.
  */
-const linkSigner = (devBase: string | undefined) =>
+export const linkSigner = (devBase: string | undefined) =>
   Effect.gen(function* () {
     const c = yield* linkConfig;
     const secret = Option.isSome(c.secret)

@@ -1,8 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { type RunRequest, RunStartContract, type RunSummary } from "@leadflow/contracts";
+import { listRequests } from "@leadflow/notifier";
 import { decode, makeDb, makeNats, Nats, publish, query } from "@leadflow/runtime";
 import { Console, Effect, Either } from "effect";
+import type { Sql } from "postgres";
 import { resolveConnections } from "../Connections.js";
+import { linkSigner } from "./Approvals.js";
 import { formatSummary } from "./Status.js";
 
 const gateStatuses = new Set(["awaiting_approval", "completed", "failed", "rejected"]);
@@ -76,6 +79,7 @@ export const run = (options: RunOptions) =>
               : formatSummary(summary),
           );
           if (row.status === "failed" || row.status === "rejected") process.exitCode = 1;
+          if (!options.json) yield* printReviewLinks(db.sql, runId, connections.http.notifier);
           return;
         }
       }
@@ -99,3 +103,20 @@ const progressLine = (status: string, stage: string | null, summary: Partial<Run
       : "";
   return `[${status}]${stageInfo}  companies found: ${found}${leads ? `  scored: ${leads.scored} (high ${leads.high}, medium ${leads.medium}, low ${leads.low})` : ""}`;
 };
+
+/**
+ * The run's pending approval requests with a review link each (what the approval email holds),
+ * so a user at the terminal goes straight to the page; without a link secret, a hint.
+ */
+const printReviewLinks = (sql: Sql, runId: string, notifierBase: string | undefined) =>
+  Effect.gen(function* () {
+    const pending = yield* listRequests(sql, { pendingOnly: true, limit: 20, runId });
+    if (pending.length === 0) return;
+    const sign = yield* Effect.either(linkSigner(notifierBase));
+    for (const request of pending) {
+      const where = Either.isRight(sign)
+        ? sign.right(request).link
+        : "(set LINK_SECRET and PUBLIC_BASE_URL, or run `leadflow approvals`)";
+      yield* Console.log(`  review       ${request.type}: ${where}`);
+    }
+  }).pipe(Effect.catchAll((e) => Console.log(`  review       (links unavailable: ${String(e)})`)));

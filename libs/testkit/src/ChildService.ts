@@ -1,7 +1,19 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const cli = fileURLToPath(new URL("../../../cli/bin/leadflow.js", import.meta.url));
+/** The `leadflow` bin. */
+export const cliBin = fileURLToPath(new URL("../../../cli/bin/leadflow.js", import.meta.url));
+
+/**
+ * The node options of the bin's shebang (`#!/usr/bin/env -S node …`), so children started with
+ * `process.execPath` run the way `npx leadflow` runs.
+ */
+export const cliNodeArgs = (): ReadonlyArray<string> => {
+  const first = readFileSync(cliBin, "utf8").split("\n", 1)[0] ?? "";
+  const match = /^#!\S*env\s+-S\s+node\s+(.*)$/.exec(first);
+  return match?.[1] ? match[1].trim().split(/\s+/) : [];
+};
 
 export interface ChildService {
   readonly child: ChildProcess;
@@ -12,7 +24,7 @@ export interface ChildService {
 
 /** Runs `leadflow <args>` as a child process with extra environment; output is kept for failures. */
 export const spawnLeadflow = (args: ReadonlyArray<string>, env: Record<string, string>): ChildService => {
-  const child = spawn(process.execPath, [cli, ...args], {
+  const child = spawn(process.execPath, [...cliNodeArgs(), cliBin, ...args], {
     env: { ...process.env, LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

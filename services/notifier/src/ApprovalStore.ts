@@ -132,12 +132,16 @@ export const loadRequest = (sql: Sql | Tx, id: string) =>
     : Effect.succeed(Option.none<ApprovalRequestRow>());
 
 /** Requests, newest first (`leadflow approvals`). */
-export const listRequests = (sql: Sql, options: { readonly pendingOnly: boolean; readonly limit: number }) =>
+export const listRequests = (
+  sql: Sql,
+  options: { readonly pendingOnly: boolean; readonly limit: number; readonly runId?: string },
+) =>
   query(sql<RequestDbRow[]>`
     select a.id, a.run_id, a.approval_type, a.status, a.item_ids, a.requested_at, a.expires_at,
       a.notified_at, a.decided_at, a.decided_by, a.decision_note, a.decision, r.industry, r.location
     from human_approval_requests a left join runs r on r.id = a.run_id
     where ${options.pendingOnly ? sql`a.status = 'pending'` : sql`true`}
+      and ${options.runId === undefined ? sql`true` : sql`a.run_id = ${options.runId}`}
     order by a.requested_at desc
     limit ${options.limit}`).pipe(Effect.map((rows) => rows.map(toRequest)));
 
