@@ -1,4 +1,4 @@
-/// <reference path="./mjml.d.ts" />
+/// <reference path="../../../types/mjml.d.ts" />
 import { LeadTiers } from "@leadflow/contracts";
 import { Context, Effect, Layer } from "effect";
 import mjml2html from "mjml";

@@ -1,5 +1,5 @@
 // mjml ships no types: the declaration travels with this file into any program that compiles it
-/// <reference path="./mjml.d.ts" />
+/// <reference path="../../../types/mjml.d.ts" />
 import { Context, Effect, Layer } from "effect";
 import mjml2html from "mjml";
 import type { DraftInput, EmailContent } from "./DraftInput.js";

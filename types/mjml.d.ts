@@ -1,4 +1,4 @@
-// mjml 5 ships no type declarations; this covers the one call the writer makes.
+// mjml 5 ships no type declarations; this covers the one call the writer and the notifier make.
 declare module "mjml" {
   interface MjmlError {
     readonly line: number;
