@@ -17,8 +17,9 @@ export interface Jet {
 /** A plain NATS client for tests that act as an outside publisher or inspect streams. */
 export const connectJet = async (url: string): Promise<Jet> => {
   const nc = await connect({ servers: url });
-  const jsm = await jetstreamManager(nc);
-  const js = jetstream(nc);
+  // generous API timeouts: on a loaded 2-core CI machine a filestore write can take seconds
+  const jsm = await jetstreamManager(nc, { timeout: 20_000 });
+  const js = jetstream(nc, { timeout: 20_000 });
   return {
     nc,
     jsm,

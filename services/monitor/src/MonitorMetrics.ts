@@ -4,7 +4,7 @@ import { Context, Duration, Effect, Layer, Schedule } from "effect";
 import { Counter, Gauge } from "prom-client";
 import { serviceChecks } from "./Health.js";
 import { Monitor, now } from "./Monitor.js";
-import { currentTierCounts, pendingApprovals } from "./PipelineStore.js";
+import { compactStatusDeltas, currentTierCounts, pendingApprovals } from "./PipelineStore.js";
 import { consumerLag, makeDeadLetterCounter } from "./StreamStats.js";
 
 const gauges = (registers: ConstructorParameters<typeof Gauge>[0]["registers"]) => ({
@@ -103,7 +103,7 @@ export const makeRefresh = Effect.gen(function* () {
     );
   return Effect.all(
     [
-      part("companies", monitor.counts, (counts) => {
+      part("companies", Effect.zipRight(compactStatusDeltas(sql), monitor.counts), (counts) => {
         for (const s of CompanyStatuses) g.companies.set({ status: s }, counts[s]);
       }),
       part("leads", currentTierCounts(sql), (counts) => {
