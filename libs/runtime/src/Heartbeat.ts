@@ -80,10 +80,15 @@ export const readHeartbeats = Effect.gen(function* () {
       return out;
     },
     catch: (cause) => new NatsError({ message: "cannot list heartbeats", cause }),
-  });
+  }).pipe(Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(2)))));
   const beats: Heartbeat[] = [];
   for (const key of keys) {
-    const entry = yield* Effect.tryPromise(() => kv.get(key)).pipe(Effect.orElseSucceed(() => null));
+    // a get that times out on a loaded server is tried again before the beat counts as missing
+    const entry = yield* Effect.tryPromise(() => kv.get(key)).pipe(
+      Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(2)))),
+      Effect.tapError((e) => Effect.logWarning(`cannot read heartbeat ${key}`, String(e.error))),
+      Effect.orElseSucceed(() => null),
+    );
     if (entry?.operation !== "PUT") continue;
     const decoded = Schema.decodeUnknownOption(Schema.parseJson(Heartbeat))(entry.string());
     if (decoded._tag === "Some") beats.push(decoded.value);

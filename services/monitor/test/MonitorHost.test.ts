@@ -244,8 +244,8 @@ describe("leadflow health / report", () => {
     });
     const report = JSON.parse(output) as HealthReport;
     expect(report.checks.email).toEqual({ status: "ok", message: "SendGrid API key configured" });
-    expect(report.services.monitor?.status).toBe("ok");
-    expect(report.status).toBe("ok");
+    expect(report.services.monitor?.status, output).toBe("ok");
+    expect(report.status, output).toBe("ok");
     expect(code).toBe(0);
   });
 
