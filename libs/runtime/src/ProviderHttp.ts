@@ -368,7 +368,7 @@ interface Gate {
  * a small margin under the limit: timers and the network only ever shorten the provider's view
  * of the gap, and a provider counting a sliding window must never see one call too many.
  */
-const RATE_MARGIN = 1.03;
+const RATE_MARGIN = 1.05;
 
 const makeGate = (ratePerSec: number, concurrency: number): Effect.Effect<Gate> =>
   Effect.gen(function* () {
