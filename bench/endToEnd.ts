@@ -229,7 +229,8 @@ export const startDev = (
   const logFile = join(dataDir, "dev.log");
   const fd = openSync(logFile, "a");
   // the bin's own node options first (what `npx leadflow dev` runs), then the benchmark's
-  const child = spawn(process.execPath, [...cliNodeArgs(), ...nodeArgs, cliBin, "dev", "--port", "0"], {
+  const args = ["dev", "--port", "0"];
+  const child = spawn(process.execPath, [...cliNodeArgs(args, env), ...nodeArgs, cliBin, ...args], {
     cwd: repoRoot,
     env,
     stdio: ["ignore", fd, fd],

@@ -1,18 +1,25 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-/** The `leadflow` bin. */
+/** The command line's node entry (`node cli/bin/leadflow.js …`). */
 export const cliBin = fileURLToPath(new URL("../../../cli/bin/leadflow.js", import.meta.url));
 
+/** The `leadflow` launcher `npx leadflow` runs: it picks node's heap flags for the command. */
+export const cliLauncher = fileURLToPath(new URL("../../../cli/bin/leadflow", import.meta.url));
+
 /**
- * The node options of the bin's shebang (`#!/usr/bin/env -S node …`), so children started with
- * `process.execPath` run the way `npx leadflow` runs.
+ * The node options the launcher would start `leadflow <args>` with in `env`, so children started
+ * with `process.execPath` run the way `npx leadflow` runs (asked of the launcher itself: one rule).
  */
-export const cliNodeArgs = (): ReadonlyArray<string> => {
-  const first = readFileSync(cliBin, "utf8").split("\n", 1)[0] ?? "";
-  const match = /^#!\S*env\s+-S\s+node\s+(.*)$/.exec(first);
-  return match?.[1] ? match[1].trim().split(/\s+/) : [];
+export const cliNodeArgs = (
+  args: ReadonlyArray<string>,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ReadonlyArray<string> => {
+  const out = execFileSync(cliLauncher, [...args], {
+    env: { ...env, LEADFLOW_PRINT_NODE_ARGS: "1" },
+    encoding: "utf8",
+  }).trim();
+  return out === "" ? [] : out.split(/\s+/);
 };
 
 export interface ChildService {
@@ -24,8 +31,9 @@ export interface ChildService {
 
 /** Runs `leadflow <args>` as a child process with extra environment; output is kept for failures. */
 export const spawnLeadflow = (args: ReadonlyArray<string>, env: Record<string, string>): ChildService => {
-  const child = spawn(process.execPath, [...cliNodeArgs(), cliBin, ...args], {
-    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+  const childEnv = { ...process.env, LOG_LEVEL: "warn", ...env };
+  const child = spawn(process.execPath, [...cliNodeArgs(args, childEnv), cliBin, ...args], {
+    env: childEnv,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

@@ -1,4 +1,11 @@
-export { type ChildService, cliBin, cliNodeArgs, runLeadflow, spawnLeadflow } from "./ChildService.js";
+export {
+  type ChildService,
+  cliBin,
+  cliLauncher,
+  cliNodeArgs,
+  runLeadflow,
+  spawnLeadflow,
+} from "./ChildService.js";
 export { waitFor } from "./Conditions.js";
 export { connectJet, type Jet } from "./Jet.js";
 export { decodeQuotedPrintable, decodeWords, type MimePart, type ParsedEmail, parseEmail } from "./Mime.js";
