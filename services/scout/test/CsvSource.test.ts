@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rename, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Effect, Either } from "effect";
@@ -109,6 +109,30 @@ describe("CSV source", () => {
     expect(texas.map((c) => c.name)).toEqual(["Austin Hotel"]);
     const capped = await Effect.runPromise(makeCsvSource({ path }).search(query({ count: 2 })));
     expect(capped).toHaveLength(2);
+  });
+
+  it("keeps the parsed file between searches and reads it again once it changes", async () => {
+    const own = join(dir, "changing.csv");
+    const header = "name,industry,city,state\n";
+    await writeFile(own, `${header}First Hospital,hospital,Buffalo,NY\n`);
+    const source = makeCsvSource({ path: own });
+    const names = async () => (await Effect.runPromise(source.search(query()))).map((c) => c.name);
+    expect(await names()).toEqual(["First Hospital"]);
+    expect(await names()).toEqual(["First Hospital"]);
+    // same size, new content, modification time moved: read again
+    await writeFile(own, `${header}Other Hospital,hospital,Buffalo,NY\n`);
+    await utimes(own, new Date(), new Date(Date.now() + 5_000));
+    expect(await names()).toEqual(["Other Hospital"]);
+    // replaced by a rename (another inode), even with the old times
+    const next = join(dir, "next.csv");
+    await writeFile(next, `${header}Third Hospital,hospital,Buffalo,NY\n`);
+    await utimes(next, new Date(), new Date(Date.now() + 5_000));
+    await rename(next, own);
+    expect(await names()).toEqual(["Third Hospital"]);
+    // a file that became unreadable as CSV is an error, not the old rows
+    await writeFile(own, "just one column\nno header we know\n");
+    const broken = await Effect.runPromise(Effect.either(source.search(query())));
+    expect(Either.isLeft(broken)).toBe(true);
   });
 
   it("a missing file is a clear, non-retryable SourceError", async () => {

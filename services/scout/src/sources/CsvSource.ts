@@ -179,13 +179,15 @@ const looselyMatches = (value: string, wanted: string): boolean => {
  * Whether a row fits the query: industry and city contain the asked text (either way round,
  * case-insensitive), state equal. A row that leaves a field empty is not filtered on it.
  */
-export const matchesQuery = (c: FoundCompany, q: SearchQuery): boolean => {
+export const queryMatcher = (q: SearchQuery): ((c: FoundCompany) => boolean) => {
   const industry = q.industry.trim();
-  if (industry !== "" && c.industry !== "" && !looselyMatches(c.industry, industry)) return false;
   const where = parseLocation(q.location);
-  if (where.state !== null && c.state !== null && c.state !== where.state) return false;
-  if (where.city !== null && c.city !== null && !looselyMatches(c.city, where.city)) return false;
-  return true;
+  return (c) => {
+    if (industry !== "" && c.industry !== "" && !looselyMatches(c.industry, industry)) return false;
+    if (where.state !== null && c.state !== null && c.state !== where.state) return false;
+    if (where.city !== null && c.city !== null && !looselyMatches(c.city, where.city)) return false;
+    return true;
+  };
 };
 
 export interface CsvSourceOptions {
@@ -194,11 +196,17 @@ export interface CsvSourceOptions {
   readonly maxBytes?: number;
 }
 
-/** A source that reads companies from a CSV file (read again on every search). */
+/**
+ * A source that reads companies from a CSV file. The parsed rows are kept while the file's
+ * identity, size and modification time stay the same (ten runs over one 10,000-row file parsed
+ * it ten times); an edited or replaced file is read again on the next search.
+ */
 export const makeCsvSource = (options: CsvSourceOptions): ScoutSource => {
   const maxBytes = options.maxBytes ?? 20 * 1024 * 1024;
   const fail = (message: string, cause?: unknown) =>
     new SourceError({ source: "csv", message, retryable: false, ...(cause !== undefined ? { cause } : {}) });
+
+  let cached: { readonly version: string; readonly result: CsvParseResult } | undefined;
 
   const load = Effect.tryPromise({
     try: async () => {
@@ -206,7 +214,9 @@ export const makeCsvSource = (options: CsvSourceOptions): ScoutSource => {
       if (!info.isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
       if (info.size > maxBytes)
         throw Object.assign(new Error("too large"), { code: "ETOOBIG", size: info.size });
-      return readFile(options.path, "utf8");
+      const version = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
+      if (cached?.version === version) return { version, text: null };
+      return { version, text: await readFile(options.path, "utf8") };
     },
     catch: (cause) => {
       const code = (cause as { code?: string }).code;
@@ -222,14 +232,20 @@ export const makeCsvSource = (options: CsvSourceOptions): ScoutSource => {
     },
   });
 
+  const rows = Effect.gen(function* () {
+    const { version, text } = yield* load;
+    if (text === null && cached !== undefined) return cached.result;
+    const parsed = parseCsvCompanies(text ?? "", options.path);
+    if (!parsed.ok) return yield* fail(parsed.message);
+    cached = { version, result: parsed.result };
+    return parsed.result;
+  });
+
   return {
     name: "csv",
     search: (q) =>
       Effect.gen(function* () {
-        const text = yield* load;
-        const parsed = parseCsvCompanies(text, options.path);
-        if (!parsed.ok) return yield* fail(parsed.message);
-        const { companies, skipped } = parsed.result;
+        const { companies, skipped } = yield* rows;
         if (skipped.length > 0) {
           yield* Effect.logWarning(`CSV import skipped ${skipped.length} row(s)`).pipe(
             Effect.annotateLogs({
@@ -238,7 +254,7 @@ export const makeCsvSource = (options: CsvSourceOptions): ScoutSource => {
             }),
           );
         }
-        const matching = dedupeCompanies(companies.filter((c) => matchesQuery(c, q)));
+        const matching = dedupeCompanies(companies.filter(queryMatcher(q)));
         return matching
           .slice(0, q.count)
           .map((c) => (c.industry === "" ? { ...c, industry: q.industry } : c));
