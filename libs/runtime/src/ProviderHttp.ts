@@ -221,36 +221,37 @@ const toHeaders = (raw: IncomingHttpHeaders): Headers => {
 /**
  * One exchange over node:http(s) with keep-alive: at most `maxBytes` of body are read (a larger
  * declared or streamed body is cut off), the timeout covers the whole exchange including the
- * body and redirects, and an interrupted fiber aborts the request. Redirects are followed as
- * fetch follows them (303, and 301/302 after a POST, become a GET without a body).
+ * body and redirects. Redirects are followed as fetch follows them (303, and 301/302 after a
+ * POST, become a GET without a body). `done` is called once, unless the returned canceller ran
+ * first (an interrupted fiber): that destroys the request and nothing is reported.
  */
 const send = (
   url: string,
   init: Outgoing,
   timeoutMs: number,
   maxBytes: number,
-  interrupt: AbortSignal,
-): Promise<RawOutcome> =>
-  new Promise<RawOutcome>((resolve) => {
+  done: (outcome: RawOutcome) => void,
+): (() => void) => {
+  {
     let settled = false;
     let current: { destroy: (error?: Error) => void } | undefined;
     const finish = (outcome: RawOutcome) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      interrupt.removeEventListener("abort", onAbort);
-      resolve(outcome);
+      done(outcome);
     };
     const timer = setTimeout(() => {
       const cause = new Error(`timed out after ${timeoutMs} ms`);
       finish({ _tag: "timeout", cause });
       current?.destroy(cause);
     }, timeoutMs);
-    const onAbort = () => {
-      finish({ _tag: "network", cause: new Error("interrupted") });
+    const cancel = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
       current?.destroy(new Error("interrupted"));
     };
-    interrupt.addEventListener("abort", onAbort, { once: true });
 
     const exchange = (target: URL, outgoing: Outgoing, redirects: number) => {
       const protocol = target.protocol;
@@ -337,10 +338,12 @@ const send = (
       target = new URL(url);
     } catch (cause) {
       finish({ _tag: "network", cause });
-      return;
+      return cancel;
     }
     exchange(target, init, 0);
-  });
+    return cancel;
+  }
+};
 
 // one decoder per response schema, built on first use (building it per call shows in profiles)
 const decoders = new WeakMap<object, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>>();
@@ -479,7 +482,12 @@ const makeClient = (
     Effect.suspend(() => {
       const started = performance.now();
       return Effect.flatMap(
-        Effect.promise((signal) => send(url, init, req.timeoutMs ?? timeoutMs, maxBodyBytes, signal)),
+        Effect.async<RawOutcome>((resume) => {
+          const cancel = send(url, init, req.timeoutMs ?? timeoutMs, maxBodyBytes, (raw) =>
+            resume(Effect.succeed(raw)),
+          );
+          return Effect.sync(cancel);
+        }),
         (raw) => {
           metrics.providerDuration.observe({ provider }, (performance.now() - started) / 1000);
           const result = interpret(req, raw, what);
@@ -601,13 +609,21 @@ const makeClient = (
     const url = buildUrl(req as ProviderRequest<unknown, unknown>);
     const init = buildInit(req as ProviderRequest<unknown, unknown>);
     const what = `${init.method} ${req.path}`;
-    return gate.run(attempt(req, url, init, what)).pipe(
-      Effect.retry(policy),
-      Effect.withSpan("ProviderHttp.request", {
-        captureStackTrace: false,
-        attributes: { provider, method: init.method, path: req.path },
-      }),
-    );
+    const once = gate.run(attempt(req, url, init, what));
+    // The retry schedule is started only once a call has failed, with that failure replayed as
+    // its first input: the same attempts and delays as `Effect.retry(once, policy)`, without
+    // building a schedule driver for the calls that succeed at once (nearly all of them). No
+    // span per call either: this runs twice per company; spans sit on the stage's task.
+    return Effect.catchAll(once, (first) => {
+      let replay: ProviderError | undefined = first;
+      const again = Effect.suspend(() => {
+        if (replay === undefined) return once;
+        const e = replay;
+        replay = undefined;
+        return Effect.fail(e);
+      });
+      return Effect.retry(again, policy);
+    });
   };
 
   return { provider, request, json: (req) => Effect.map(request(req), (r) => r.body) };

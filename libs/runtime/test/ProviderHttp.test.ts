@@ -269,6 +269,29 @@ describe("ProviderHttp", () => {
     expect(await counts(metrics)).toEqual({ timeout: 2 });
   });
 
+  it("an interrupted call closes its request at once and counts no outcome", async () => {
+    let closed = 0;
+    fallback = (_req, res) => {
+      res.on("close", () => closed++);
+    };
+    const metrics = makeMetrics("test", { defaultMetrics: false });
+    const started = performance.now();
+    const result = await run(
+      (http) =>
+        Effect.flatMap(http.client(options({ timeoutMs: 5_000, maxAttempts: 3 })), (c) =>
+          c.json({ path: "/never", schema: Value }).pipe(Effect.timeoutOption("100 millis")),
+        ),
+      metrics,
+    );
+    expect(result._tag).toBe("None");
+    expect(performance.now() - started).toBeLessThan(2_000);
+    const until = Date.now() + 2_000;
+    while (closed === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(closed).toBe(1);
+    expect(arrivals).toHaveLength(1);
+    expect(await counts(metrics)).toEqual({});
+  });
+
   it("a body that stalls past the timeout is a timeout too", async () => {
     fallback = (_req, res) => {
       res.writeHead(200, { "content-type": "application/json" });

@@ -100,7 +100,11 @@ const lookUp = (command: EnrichmentCommand) =>
       skipped: [...skipped],
       providerErrors: [...providerErrors.values()].slice(0, 20),
     } satisfies Prepared;
-  });
+  }).pipe(
+    Effect.withSpan("Enrichment.lookUp", {
+      attributes: { runId: command.runId, taskId: command.taskId, companies: command.companyIds.length },
+    }),
+  );
 
 const save = (command: EnrichmentCommand, ctx: HandlerContext, prepared: Prepared) =>
   Effect.gen(function* () {

@@ -1,5 +1,5 @@
 import { Db, type DbError, query } from "@leadflow/runtime";
-import { Context, Duration, Effect, FiberRef, Layer, Option, Schema } from "effect";
+import { Context, Duration, Effect, Either, FiberRef, Layer, Option, type ParseResult, Schema } from "effect";
 
 /** How long to keep a value: fixed, or chosen from the value (e.g. shorter for "not found"). */
 export type CacheTtl<A> = Duration.DurationInput | ((value: A) => Duration.DurationInput);
@@ -117,6 +117,29 @@ const entryId = (provider: string, key: string) => `${provider}\u0000${key}`;
 
 const currentBatch = FiberRef.unsafeMake<Batch | null>(null);
 
+interface Codec {
+  readonly decode: (u: unknown) => Either.Either<unknown, ParseResult.ParseError>;
+  readonly encode: (a: unknown) => Either.Either<unknown, ParseResult.ParseError>;
+}
+
+// one synchronous decoder and encoder per answer schema, built on first use: every company's
+// lookups pass through here twice, and building them (or going through an Effect) per call shows
+const codecs = new WeakMap<object, Codec>();
+const codecOf = <A, I>(schema: Schema.Schema<A, I>) => {
+  let codec = codecs.get(schema);
+  if (codec === undefined) {
+    codec = {
+      decode: Schema.decodeUnknownEither(schema as Schema.Schema<unknown, unknown>),
+      encode: Schema.encodeEither(schema as Schema.Schema<unknown, unknown>),
+    };
+    codecs.set(schema, codec);
+  }
+  return codec as {
+    readonly decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>;
+    readonly encode: (a: A) => Either.Either<I, ParseResult.ParseError>;
+  };
+};
+
 /** Builds the cache over the process's Postgres pool. */
 export const make: Effect.Effect<ProviderCacheShape, never, Db> = Effect.gen(function* () {
   const { sql } = yield* Db;
@@ -129,15 +152,12 @@ export const make: Effect.Effect<ProviderCacheShape, never, Db> = Effect.gen(fun
     if (value === undefined || value === null || typeof value !== "object" || !("v" in value)) {
       return Effect.succeed(Option.none<A>());
     }
-    return Schema.decodeUnknown(schema)(value.v).pipe(
-      Effect.map(Option.some),
-      // an entry written by an older shape is refetched, not fatal
-      Effect.catchAll((error) =>
-        Effect.logWarning("provider cache entry no longer decodes; refetching").pipe(
-          Effect.annotateLogs({ provider, error: error.message.slice(0, 300) }),
-          Effect.as(Option.none<A>()),
-        ),
-      ),
+    const decoded = codecOf(schema).decode(value.v);
+    if (Either.isRight(decoded)) return Effect.succeed(Option.some(decoded.right));
+    // an entry written by an older shape is refetched, not fatal
+    return Effect.logWarning("provider cache entry no longer decodes; refetching").pipe(
+      Effect.annotateLogs({ provider, error: decoded.left.message.slice(0, 300) }),
+      Effect.as(Option.none<A>()),
     );
   };
 
@@ -200,17 +220,17 @@ export const make: Effect.Effect<ProviderCacheShape, never, Db> = Effect.gen(fun
     ttl: Duration.DurationInput,
     schema: Schema.Schema<A, I>,
   ) =>
-    Schema.encode(schema)(value).pipe(
-      Effect.orDie,
-      Effect.flatMap((encoded) => {
+    Either.match(codecOf(schema).encode(value), {
+      onLeft: (error) => Effect.die(error),
+      onRight: (encoded) => {
         const entry: PendingEntry = { provider, key, value: { v: encoded }, ttlMs: ttlMillis(ttl) };
         return Effect.flatMap(FiberRef.get(currentBatch), (batch) => {
           if (batch === null) return write([entry]);
           batch.pending.set(entryId(provider, key), entry);
           return batch.pending.size >= batch.flushEvery ? flush(batch) : Effect.void;
         });
-      }),
-    );
+      },
+    });
 
   const batched = <A, E, R>(
     keys: ReadonlyArray<CacheEntryKey>,

@@ -64,7 +64,9 @@ export const makeWriter: Effect.Effect<WriterShape, never, WriterBackend | Email
         ...meta,
       }));
 
-    const write = Effect.fn("Writer.write")(function* (input: DraftInput) {
+    // untraced: it runs once per company (a traced `Effect.fn` captures a stack trace per call);
+    // the stage's task has the span
+    const write = Effect.fnUntraced(function* (input: DraftInput) {
       let reason = "";
       for (let attempt = 1; attempt <= ANSWER_ATTEMPTS; attempt++) {
         const result = yield* ask(input, attempt);

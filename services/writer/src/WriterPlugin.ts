@@ -23,7 +23,11 @@ const writeDrafts = (command: WriterCommand) =>
       (job) => Effect.map(writer.write({ ...job.input, sender }), (draft): WrittenDraft => ({ job, draft })),
       { concurrency },
     );
-  });
+  }).pipe(
+    Effect.withSpan("Writer.writeDrafts", {
+      attributes: { runId: command.runId, taskId: command.taskId, companies: command.companyIds.length },
+    }),
+  );
 
 const save = (command: WriterCommand, ctx: HandlerContext, drafts: ReadonlyArray<WrittenDraft>) =>
   Effect.gen(function* () {

@@ -140,8 +140,7 @@ export const makeApolloContactFinder = (options: ApolloContactFinderOptions) =>
         }
         return rankContacts(found);
       },
-      // a span per call without a captured stack trace: this runs for every company
-      Effect.withSpan("ApolloContactFinder.find", { captureStackTrace: false }),
+      // no span per company (≈ 7 µs a call even with no tracer): the stage's task has one
     );
 
     const finder: ContactFinder = {

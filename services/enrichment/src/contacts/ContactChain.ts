@@ -129,8 +129,7 @@ export const makeContactChain = (
         }
         return { contacts: [], best: null, source: null, attempts } satisfies ContactChainResult;
       },
-      // a span per call without a captured stack trace: this runs for every company
-      Effect.withSpan("ContactChain.find", { captureStackTrace: false }),
+      // no span per company (≈ 7 µs a call even with no tracer): the stage's task has one
     );
 
     const cacheKeys = (company: ContactLookupInput): ReadonlyArray<CacheEntryKey> =>

@@ -123,8 +123,7 @@ export const makePhoneChain = (
         }
         return { hit: null, source: null, attempts } satisfies PhoneChainResult;
       },
-      // a span per call without a captured stack trace: this runs for every company
-      Effect.withSpan("PhoneChain.lookup", { captureStackTrace: false }),
+      // no span per company (≈ 7 µs a call even with no tracer): the stage's task has one
     );
 
     const cacheKeys = (company: PhoneLookupInput): ReadonlyArray<CacheEntryKey> =>

@@ -101,8 +101,7 @@ export const makeYelpPhoneSource = (settings: ProviderClientSettings) =>
         };
         return hit;
       },
-      // a span per call without a captured stack trace: this runs for every company
-      Effect.withSpan("YelpPhoneSource.lookup", { captureStackTrace: false }),
+      // no span per company (≈ 7 µs a call even with no tracer): the stage's task has one
     );
 
     const source: PhoneSource = {
