@@ -36,6 +36,7 @@ export {
   startHost,
 } from "./Host.js";
 export { makeHealthApp, type ReadinessCheck, serveHttp } from "./Http.js";
+export { callInWorker } from "./IsolatedCall.js";
 export { Metrics, MetricsLive, type MetricsShape, MetricsTest, makeMetrics } from "./Metrics.js";
 export {
   makeNats,

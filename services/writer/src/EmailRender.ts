@@ -1,7 +1,7 @@
 // mjml ships no types: the declaration travels with this file into any program that compiles it
 /// <reference path="../../../types/mjml.d.ts" />
+import { callInWorker } from "@leadflow/runtime";
 import { Context, Effect, Layer } from "effect";
-import mjml2html from "mjml";
 import type { DraftInput, EmailContent } from "./DraftInput.js";
 import { cleanMultiline, oneLine } from "./Text.js";
 
@@ -22,17 +22,35 @@ export interface RenderedEmail {
 export type MjmlCompiler = (mjml: string) => Promise<string>;
 
 /** mjml 5 (async), strict validation, no comments, no web fonts, `mj-include` ignored. */
-export const compileMjml: MjmlCompiler = async (source) => {
-  const result = await mjml2html(source, {
-    validationLevel: "strict",
-    keepComments: false,
-    fonts: {},
-    ignoreIncludes: true,
-  });
+const MJML_OPTIONS = {
+  validationLevel: "strict",
+  keepComments: false,
+  fonts: {},
+  ignoreIncludes: true,
+} as const;
+
+type MjmlResult = Awaited<ReturnType<typeof import("mjml")>>;
+
+const htmlOrThrow = (result: MjmlResult): string => {
   if (result.errors.length > 0) {
     throw new Error(`MJML errors: ${result.errors.map((e) => e.formattedMessage).join("; ")}`);
   }
   return result.html;
+};
+
+/**
+ * Compiles in a worker thread that ends right after (runtime `callInWorker`): the compiler is
+ * needed once at start-up, and loaded into the service it would stay resident (≈ 60 MB RSS).
+ */
+export const compileMjml: MjmlCompiler = async (source) =>
+  htmlOrThrow(
+    (await callInWorker(import.meta.resolve("mjml"), "default", [source, MJML_OPTIONS])) as MjmlResult,
+  );
+
+/** The same in this thread, loaded on first use: for compiling per email (the benchmark's baseline). */
+export const compileMjmlInProcess: MjmlCompiler = async (source) => {
+  const { default: mjml2html } = await import("mjml");
+  return htmlOrThrow(await mjml2html(source, MJML_OPTIONS));
 };
 
 const SLOTS = ["TITLE", "PREVIEW", "BODY", "SIGNATURE", "FOOTER", "UNSUBSCRIBE_URL"] as const;
@@ -215,12 +233,12 @@ export const makeEmailRenderer = (compile: MjmlCompiler = compileMjml): Effect.E
 export const renderEveryTime = (
   content: EmailContent,
   input: DraftInput,
-  compile: MjmlCompiler = compileMjml,
+  compile: MjmlCompiler = compileMjmlInProcess,
 ): Effect.Effect<RenderedEmail> =>
   Effect.map(compileTemplate(compile), (template) => renderWith(template, content, input));
 
 /** A renderer built on `renderEveryTime` (benchmark baseline). */
-export const everyTimeRenderer = (compile: MjmlCompiler = compileMjml): EmailRendererShape => ({
+export const everyTimeRenderer = (compile: MjmlCompiler = compileMjmlInProcess): EmailRendererShape => ({
   render: (content, input) => renderEveryTime(content, input, compile),
 });
 
