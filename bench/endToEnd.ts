@@ -23,26 +23,22 @@ import { openSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Headers, RunStartContract } from "@leadflow/contracts";
 import { startEmbeddedPostgres } from "@leadflow/runtime/embedded";
 import { dedupeKey, generateSampleCompanies, normalizeDomain } from "@leadflow/scout";
 import { cliNodeArgs } from "@leadflow/testkit";
-import { headers as natsHeaders } from "@nats-io/transport-node";
 import postgres, { type Sql } from "postgres";
 import {
   type BenchConfig,
-  body,
   connectJetStream,
-  deferred,
   log,
   makeTempDir,
   removeTempDir,
+  runToGate,
   sleep,
   trackPid,
   untrackPid,
   withDatabase,
   withNatsServer,
-  withTimeout,
 } from "./infra.js";
 import type { RawJetStreamResult } from "./rawJetStream.js";
 import { type Figure, fmt, rate, ratioOf, summarize } from "./stats.js";
@@ -402,27 +398,6 @@ export const oneRepetition = (config: BenchConfig, mode: Mode, rep: number): Pro
             { length: config.e2eRuns },
             (_, r) => `bench_${mode}_${rep}_${r}_${Date.now().toString(36)}`,
           );
-          const pending = new Set(runIds);
-          const done = deferred<number>();
-          done.promise.catch(() => undefined); // a run may fail before anyone awaits
-
-          const sub = client.nc.subscribe("leadflow.evt.run.>", {
-            callback: (_err, msg) => {
-              const [, , , runId, status] = msg.subject.split(".");
-              if (!runId || !pending.has(runId)) return;
-              if (status === "awaiting_approval") {
-                pending.delete(runId);
-                if (pending.size === 0) done.resolve(performance.now());
-              } else if (status === "failed" || status === "rejected" || status === "completed") {
-                done.reject(
-                  new Error(
-                    `run ${runId} ended ${status}: ${new TextDecoder().decode(msg.data).slice(0, 500)}`,
-                  ),
-                );
-              }
-            },
-          });
-          await client.nc.flush();
           // CPU counters at the start: the dev process, its Postgres backends, nats-server
           const pgPids = async () =>
             adminSql
@@ -433,32 +408,25 @@ export const oneRepetition = (config: BenchConfig, mode: Mode, rep: number): Pro
                 ).map((r) => r.pid)
               : [];
           const pg0 = new Map<number, number>();
-          for (const pid of await pgPids()) pg0.set(pid, await cpuSeconds(pid));
-          const dev0 = await cpuSeconds(dev.pid);
-          const nats0 = await cpuSeconds(server.pid!);
-
-          rss.startWindow();
-          const started = performance.now();
-          await Promise.all(
-            runIds.map((requestId, r) => {
-              const h = natsHeaders();
-              h.set(Headers.correlationId, requestId);
-              return client.js.publish(
-                RunStartContract.subject({ industry: "", location: "", count: 1 }),
-                body({
-                  industry: industries[r % industries.length],
-                  location: cities[r % cities.length],
-                  count: config.e2eCount,
-                  requestId,
-                }),
-                { msgID: requestId, headers: h },
-              );
-            }),
-          );
-          const finished = await withTimeout(
-            done.promise,
+          let dev0 = 0;
+          let nats0 = 0;
+          const { started, finished } = await runToGate(
+            client,
+            runIds.map((requestId, r) => ({
+              requestId,
+              industry: industries[r % industries.length]!,
+              location: cities[r % cities.length]!,
+              count: config.e2eCount,
+            })),
             config.e2eTimeoutMs,
-            `${config.e2eRuns} runs to reach awaiting_approval`,
+            {
+              beforeTrigger: async () => {
+                for (const pid of await pgPids()) pg0.set(pid, await cpuSeconds(pid));
+                dev0 = await cpuSeconds(dev.pid);
+                nats0 = await cpuSeconds(server.pid!);
+                rss.startWindow();
+              },
+            },
           );
           await rss.stopWindow();
           const dev1 = await cpuSeconds(dev.pid);
@@ -468,7 +436,6 @@ export const oneRepetition = (config: BenchConfig, mode: Mode, rep: number): Pro
             pgCpu = 0;
             for (const pid of await pgPids()) pgCpu += (await cpuSeconds(pid)) - (pg0.get(pid) ?? 0);
           }
-          sub.unsubscribe();
           const runMs = finished - started;
 
           // check the outcome in SQL (after the clock stopped)

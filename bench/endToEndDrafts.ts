@@ -33,15 +33,8 @@ import {
 } from "@leadflow/testkit/fakes";
 import { cpuSeconds, type E2eSample, gaugeMb, handlerSeconds, oneRepetition } from "./endToEnd.js";
 import type { BenchConfig } from "./infra.js";
-import { log, makeTempDir, removeTempDir, sleep } from "./infra.js";
-import {
-  type HospitalRow,
-  hospitalRows,
-  runToGate,
-  towns,
-  withDevStack,
-  writeHospitalCsv,
-} from "./pipelineRun.js";
+import { log, makeTempDir, removeTempDir, runToGate, sleep } from "./infra.js";
+import { type HospitalRow, hospitalRows, towns, withDevStack, writeHospitalCsv } from "./pipelineRun.js";
 import { type Figure, fmt, rate, ratioOf, summarize } from "./stats.js";
 
 const group =

@@ -29,8 +29,8 @@ import {
   type YelpPhoneFake,
 } from "@leadflow/testkit/fakes";
 import type { BenchConfig } from "./infra.js";
-import { log, makeTempDir, removeTempDir } from "./infra.js";
-import { hospitalRows, listingOf, runToGate, withDevStack, writeHospitalCsv } from "./pipelineRun.js";
+import { log, makeTempDir, removeTempDir, runToGate } from "./infra.js";
+import { hospitalRows, listingOf, withDevStack, writeHospitalCsv } from "./pipelineRun.js";
 import { type Figure, fmt, ratioOf, summarize } from "./stats.js";
 
 const group = "5. Enrichment under a rate limit (leadflow dev, PostgreSQL, 4 fakes at 100 ms, 10 req/s)";

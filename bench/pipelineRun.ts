@@ -7,22 +7,17 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Headers, RunStartContract } from "@leadflow/contracts";
 import type { NatsServerProcess } from "@leadflow/runtime/embedded";
 import type { TestDatabase } from "@leadflow/testkit";
 import type { FakeListing } from "@leadflow/testkit/fakes";
-import { headers as natsHeaders } from "@nats-io/transport-node";
 import { type DevProcess, rssSampler, startDev, stopDev, waitReady } from "./endToEnd.js";
 import {
-  body,
   connectJetStream,
-  deferred,
   type JsClient,
   makeTempDir,
   removeTempDir,
   withDatabase,
   withNatsServer,
-  withTimeout,
 } from "./infra.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -228,62 +223,3 @@ export const withDevStack = <T>(
       }
     }),
   );
-
-export interface RunRequest {
-  readonly requestId: string;
-  readonly industry: string;
-  readonly location: string;
-  readonly count: number;
-}
-
-/**
- * Triggers the runs at once and resolves once every one is `awaiting_approval` (its
- * `leadflow.evt.run.<id>.awaiting_approval` event); rejects when one fails, or after `timeoutMs`.
- * Returns `performance.now()` at the trigger and at the last run's arrival.
- */
-export const runToGate = async (
-  client: JsClient,
-  runs: ReadonlyArray<RunRequest>,
-  timeoutMs: number,
-): Promise<{ readonly started: number; readonly finished: number }> => {
-  const pending = new Set(runs.map((r) => r.requestId));
-  const done = deferred<number>();
-  done.promise.catch(() => undefined); // a run may fail before anyone awaits
-  const sub = client.nc.subscribe("leadflow.evt.run.>", {
-    callback: (_err, msg) => {
-      const [, , , runId, status] = msg.subject.split(".");
-      if (!runId || !pending.has(runId)) return;
-      if (status === "awaiting_approval") {
-        pending.delete(runId);
-        if (pending.size === 0) done.resolve(performance.now());
-      } else if (status === "failed" || status === "rejected" || status === "completed") {
-        done.reject(
-          new Error(`run ${runId} ended ${status}: ${new TextDecoder().decode(msg.data).slice(0, 500)}`),
-        );
-      }
-    },
-  });
-  try {
-    await client.nc.flush();
-    const started = performance.now();
-    await Promise.all(
-      runs.map((run) => {
-        const h = natsHeaders();
-        h.set(Headers.correlationId, run.requestId);
-        return client.js.publish(
-          RunStartContract.subject({ industry: "", location: "", count: 1 }),
-          body(run),
-          { msgID: run.requestId, headers: h },
-        );
-      }),
-    );
-    const finished = await withTimeout(
-      done.promise,
-      timeoutMs,
-      `${runs.length} run(s) to reach awaiting_approval (${pending.size} still on the way)`,
-    );
-    return { started, finished };
-  } finally {
-    sub.unsubscribe();
-  }
-};
