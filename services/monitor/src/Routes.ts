@@ -3,6 +3,23 @@ import type { Hono, Context as HonoContext } from "hono";
 import { Monitor, now } from "./Monitor.js";
 import { BadParam, parseLimit, parseRange, parseRunId } from "./Params.js";
 
+/** postgres.js's codes for a connection that went away, and the server's for a terminated backend. */
+const LOST_CONNECTION = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "ECONNRESET",
+  "EPIPE",
+  "57P01",
+  "57P02",
+  "57P03",
+]);
+
+const lostConnection = (e: unknown): boolean => {
+  const failure = e as { _tag?: string; cause?: { code?: unknown } } | null;
+  return failure?._tag === "DbError" && LOST_CONNECTION.has(String(failure.cause?.code));
+};
+
 class RunNotFound {
   readonly _tag = "RunNotFound";
   constructor(readonly runId: string) {}
@@ -14,16 +31,26 @@ class RunNotFound {
  */
 export const monitorRoutes = (app: Hono, runtime: Runtime.Runtime<Monitor>) => {
   const answer = async (c: HonoContext, effect: Effect.Effect<unknown, unknown, Monitor>) => {
-    const exit = await Runtime.runPromiseExit(runtime)(effect);
+    // every question here only reads: one that failed on a connection the server had dropped
+    // (a restart, a terminated backend) is asked again, on the next connection of the pool: each
+    // dropped one fails at once, and a restart may have dropped several
+    const exit = await Runtime.runPromiseExit(runtime)(
+      Effect.retry(effect, { times: 5, while: lostConnection }),
+    );
     if (Exit.isSuccess(exit)) return c.json(exit.value as object);
     const failure = Cause.failureOption(exit.cause);
     if (failure._tag === "Some") {
       const e = failure.value;
       if (e instanceof BadParam) return c.json({ error: e.message, param: e.param }, 400);
       if (e instanceof RunNotFound) return c.json({ error: `no run ${e.runId}` }, 404);
-      const tagged = e as { _tag?: string; message?: string };
+      const tagged = e as { _tag?: string; message?: string; cause?: { code?: unknown; message?: unknown } };
       await Runtime.runPromise(runtime)(
-        Effect.logWarning("monitor request failed", tagged.message ?? String(e)),
+        Effect.logWarning("monitor request failed", tagged.message ?? String(e)).pipe(
+          Effect.annotateLogs({
+            path: c.req.path,
+            cause: String(tagged.cause?.code ?? tagged.cause?.message ?? "none"),
+          }),
+        ),
       );
       return c.json({ error: tagged.message ?? "unavailable" }, 503);
     }
