@@ -124,11 +124,12 @@ describe("GET /api/health", () => {
     expect(up.checks.nats.message).toContain("JetStream answered");
     // nats-server 2.9 may leave a JetStream API request of the first seconds after a restart
     // unanswered: the tests after this one start once three rounds in a row are answered fast
-    const quick = await jetstreamManager(jet.nc, { timeout: 1_000 });
+    const quick = await jetstreamManager(jet.nc, { timeout: 1_000, checkAPI: false });
     let answered = 0;
     await waitFor(
       async () => {
         const ok = await Promise.all([
+          quick.getAccountInfo(),
           quick.streams.info(Streams.cmd.name),
           quick.consumers.list(Streams.cmd.name).next(),
         ]).then(
@@ -170,23 +171,6 @@ describe("GET /api/health", () => {
       "/api/activity",
     ]) {
       expect((await get(path)).status, path).toBe(200);
-    }
-  });
-});
-
-describe("a dropped database connection", () => {
-  it("is asked again on a fresh one: the API answers right after its backends were terminated", async () => {
-    const admin = postgres(adminUrl(), { max: 1, onnotice: () => undefined });
-    try {
-      for (let i = 0; i < 5; i++) {
-        await get("/api/pipeline/counts"); // the pool holds a connection
-        await admin`select pg_terminate_backend(pid) from pg_stat_activity
-                    where datname = ${db.name} and pid <> pg_backend_pid()`;
-        const after = await get("/api/pipeline/counts");
-        expect(after.status, JSON.stringify(after.body)).toBe(200);
-      }
-    } finally {
-      await admin.end({ timeout: 5 });
     }
   });
 });
