@@ -20,6 +20,13 @@ import { EmailTransport } from "./Transport.js";
  * recording leaves the claim behind; after this a redelivery sends again (at least once: a lost
  * approval email would stall a run, a second copy of it harms nothing).
  */
+/** A review link without its token: the page it leads to, safe to write to a log. */
+const withoutToken = (url: string): string => {
+  const u = new URL(url);
+  u.search = "";
+  return `${u.toString()} (token sent by email)`;
+};
+
 export const NOTIFY_LEASE_SECONDS = 120;
 
 /** What `prepare` did, for `handle` to record. */
@@ -67,13 +74,15 @@ export const sendApprovalEmail = (event: ApprovalRequested, _meta: MessageMeta) 
         ? { type: "leads" as const, leads: yield* loadLeads(sql, request) }
         : { type: "emails" as const, drafts: yield* loadDrafts(sql, request) };
     const count = items.type === "leads" ? items.leads.length : items.drafts.length;
+    // the link is a credential (whoever holds it decides): the log carries it only when no email
+    // will (no ALERT_EMAIL), else just the page; `leadflow approvals --pending` mints a fresh one
     yield* Effect.logInfo("approval requested: review link").pipe(
       Effect.annotateLogs({
         approvalId: request.id,
         runId: request.runId ?? "",
         type: request.type,
         items: count,
-        link: link.url,
+        link: Option.isNone(config.alertEmail) ? link.url : withoutToken(link.url),
       }),
     );
     if (config.printLinks) {

@@ -16,7 +16,7 @@ import {
   waitFor,
 } from "@leadflow/testkit";
 import { type SendGridFake, startSendGridFake } from "@leadflow/testkit/fakes";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { NotifierPlugin } from "../src/index.js";
 import { freePort, metricsOf, metricValue, publishRequested, reviewLinks } from "./helpers.js";
 import { seedDraftRequest, seedLeadRequest } from "./Seed.js";
@@ -59,6 +59,17 @@ const start = async (env: Record<string, string>) => {
   });
 };
 
+/** The "review link" log lines written while `fn` runs (the runtime logs JSON through console.log). */
+const reviewLinkLogs = async (fn: () => Promise<void>): Promise<Array<string>> => {
+  const spy = vi.spyOn(console, "log");
+  try {
+    await fn();
+    return spy.mock.calls.map((args) => args.map(String).join(" ")).filter((l) => l.includes("review link"));
+  } finally {
+    spy.mockRestore();
+  }
+};
+
 const handled = async () =>
   (await db.sql`select count(*)::int as n from inbox where consumer = ${CONSUMER}`)[0]!.n as number;
 
@@ -99,8 +110,15 @@ describe("approval emails over SMTP", () => {
       },
       { name: "Erie Clinic", tier: "low", score: 31 },
     ]);
-    await publishRequested(jet, seeded.approvalId, seeded.runId, "leads", 3);
-    const mail = await waitFor(() => smtp.messages[0], { what: "the approval email" });
+    let mail!: (typeof smtp.messages)[number];
+    const logged = await reviewLinkLogs(async () => {
+      await publishRequested(jet, seeded.approvalId, seeded.runId, "leads", 3);
+      mail = await waitFor(() => smtp.messages[0], { what: "the approval email" });
+    });
+    // the link is a credential: with an email to carry it, the log names the page, not the token
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toContain(`/approvals/${seeded.approvalId} (token sent by email)`);
+    expect(logged[0]).not.toContain("token=");
 
     expect(mail.envelope.to).toEqual(["ops@example.com"]);
     expect(mail.envelope.from).toBe("leadflow@example.com");
@@ -261,8 +279,13 @@ describe("the file outbox", () => {
     await start({ NOTIFIER_OUTBOX_DIR: outbox });
     const seeded = await seedLeadRequest(db.sql, [{ name: "Quiet Co", tier: "medium", score: 55 }]);
     const before = await handled();
-    await publishRequested(jet, seeded.approvalId, seeded.runId, "leads", 1);
-    await waitFor(async () => (await handled()) === before + 1, { what: "the request handled" });
+    const logged = await reviewLinkLogs(async () => {
+      await publishRequested(jet, seeded.approvalId, seeded.runId, "leads", 1);
+      await waitFor(async () => (await handled()) === before + 1, { what: "the request handled" });
+    });
+    // no email will carry the link: the log is the way to it
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toContain(`/approvals/${seeded.approvalId}?token=v1.leads.`);
     expect((await requestRow(seeded.approvalId)).notified_at).toBeNull();
     expect(await readdir(outbox).catch(() => [])).toEqual([]);
     const metrics = await metricsOf(port);
