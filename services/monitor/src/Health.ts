@@ -53,13 +53,21 @@ const reason = (e: unknown): string => {
 };
 
 /** Runs a probe with a time limit; its failure or timeout becomes an `error` check. */
-const probe = (timeout: Duration.Duration, effect: Effect.Effect<Check, unknown>): Effect.Effect<Check> =>
+/** `effect`'s check, or an error check when it fails or times out (prefixed with `what`, if given). */
+const probe = (
+  timeout: Duration.Duration,
+  effect: Effect.Effect<Check, unknown>,
+  what?: string,
+): Effect.Effect<Check> =>
   effect.pipe(
     Effect.timeoutFail({
       duration: timeout,
       onTimeout: () => `no answer within ${Duration.format(timeout)}`,
     }),
-    Effect.catchAll((e) => Effect.succeed(error(typeof e === "string" ? e : reason(e)))),
+    Effect.catchAll((e) => {
+      const why = typeof e === "string" ? e : reason(e);
+      return Effect.succeed(error(what ? `${what}: ${why}` : why));
+    }),
   );
 
 const elapsed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -143,6 +151,7 @@ export const llmCheck = (llm: MonitorSettings["llm"], timeout: Duration.Duration
             : error(`Ollama at ${base} answered ${status}`),
         ),
       ),
+      `Ollama at ${base}`,
     );
   }
   if (backend === "openai") {
@@ -161,6 +170,7 @@ export const llmCheck = (llm: MonitorSettings["llm"], timeout: Duration.Duration
             : error(`OpenAI-compatible endpoint at ${base} answered ${status}`),
         ),
       ),
+      `OpenAI-compatible endpoint at ${base}`,
     );
   }
   return Effect.succeed(warning("no LLM endpoint configured: template writer in use"));

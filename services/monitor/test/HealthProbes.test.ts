@@ -1,14 +1,14 @@
 import { createServer } from "node:net";
-import { startOllamaFake } from "@leadflow/testkit/fakes";
+import { startOllamaFake, startOpenAiFake } from "@leadflow/testkit/fakes";
 import { Duration, Effect, Option, Redacted } from "effect";
 import { describe, expect, it } from "vitest";
 import { emailCheck, llmCheck, worst } from "../src/Health.js";
 
 const timeout = Duration.seconds(2);
-const llm = (o: { ollama?: string; openai?: string; backend?: string }) => ({
+const llm = (o: { ollama?: string; openai?: string; openaiKey?: string; backend?: string }) => ({
   ollamaBaseUrl: Option.fromNullable(o.ollama),
   openaiBaseUrl: Option.fromNullable(o.openai),
-  openaiApiKey: Option.none<Redacted.Redacted>(),
+  openaiApiKey: Option.map(Option.fromNullable(o.openaiKey), Redacted.make),
   writerBackend: Option.fromNullable(o.backend),
 });
 const email = (smtp?: string, sendgrid?: string) => ({
@@ -49,6 +49,47 @@ describe("LLM probe", () => {
     const port = await closedPort();
     const down = await Effect.runPromise(llmCheck(llm({ ollama: `http://127.0.0.1:${port}` }), timeout));
     expect(down.status).toBe("error");
+    expect(down.message).toContain(`Ollama at http://127.0.0.1:${port}: `);
+  });
+});
+
+describe("LLM probe, OpenAI-compatible", () => {
+  it("lists the models with the key, and is an error naming the status for a wrong key, never echoing it", async () => {
+    const fake = await startOpenAiFake({ models: ["gpt-4o-mini"] });
+    try {
+      expect(
+        await Effect.runPromise(llmCheck(llm({ openai: fake.url, openaiKey: fake.apiKey! }), timeout)),
+      ).toEqual({ status: "ok", message: `OpenAI-compatible endpoint at ${fake.url} answered (1 models)` });
+      const wrong = await Effect.runPromise(
+        llmCheck(llm({ openai: `${fake.url}/`, openaiKey: "sk-wrong-key-1234567890" }), timeout),
+      );
+      expect(wrong).toEqual({
+        status: "error",
+        message: `OpenAI-compatible endpoint at ${fake.url} answered 401`,
+      });
+      const keyless = await Effect.runPromise(llmCheck(llm({ openai: fake.url }), timeout));
+      expect(keyless.status).toBe("error");
+      // both probes asked for the model list, with the key as a bearer token
+      const asked = fake.server.requests.filter((r) => r.path === "/v1/models");
+      expect(asked.map((r) => r.headers.authorization)).toEqual([
+        `Bearer ${fake.apiKey}`,
+        "Bearer sk-wrong-key-1234567890",
+        undefined,
+      ]);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("chooses OpenAI when only its base URL is set, and follows WRITER_BACKEND over the URLs", async () => {
+    const port = await closedPort();
+    const down = await Effect.runPromise(llmCheck(llm({ openai: `http://127.0.0.1:${port}` }), timeout));
+    expect(down.status).toBe("error");
+    expect(down.message).toContain("OpenAI-compatible endpoint");
+    const template = await Effect.runPromise(
+      llmCheck(llm({ openai: `http://127.0.0.1:${port}`, backend: "template" }), timeout),
+    );
+    expect(template.status).toBe("warning");
   });
 });
 

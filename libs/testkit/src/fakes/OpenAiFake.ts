@@ -91,7 +91,8 @@ export const startOpenAiFake = async (options: OpenAiFakeOptions = {}): Promise<
   const defaultContent = options.answer ?? (() => JSON.stringify(FAKE_EMAIL_ANSWER));
   let sequence = 0;
 
-  const completions = async (req: RecordedRequest): Promise<FakeReply> => {
+  /** OpenAI's answer to a missing or wrong key, or undefined when the call may go on. */
+  const refused = (req: RecordedRequest): FakeReply | undefined => {
     if (apiKey !== null) {
       const auth = req.headers.authorization;
       if (auth === undefined || auth.trim() === "") {
@@ -112,6 +113,12 @@ export const startOpenAiFake = async (options: OpenAiFakeOptions = {}): Promise<
         );
       }
     }
+    return undefined;
+  };
+
+  const completions = async (req: RecordedRequest): Promise<FakeReply> => {
+    const refusal = refused(req);
+    if (refusal) return refusal;
     let body: OpenAiChatRequest;
     try {
       body = JSON.parse(req.body) as OpenAiChatRequest;
@@ -202,6 +209,23 @@ export const startOpenAiFake = async (options: OpenAiFakeOptions = {}): Promise<
   };
 
   server.route("POST", "/v1/chat/completions", completions);
+  // the model list, as the monitor's health probe asks for it
+  server.route("GET", "/v1/models", (req) => {
+    const refusal = refused(req);
+    if (refusal) return refusal;
+    return {
+      status: 200,
+      json: {
+        object: "list",
+        data: (options.models ?? ["gpt-4o-mini", "gpt-4o"]).map((id) => ({
+          id,
+          object: "model",
+          created: 1_715_367_049,
+          owned_by: "system",
+        })),
+      },
+    };
+  });
 
   return {
     server,
