@@ -696,6 +696,59 @@ describe("Kubernetes manifests", () => {
     ).toBe(false);
   });
 
+  it("network policies: nothing reaches a pod but the notifier's port from the ingress and each service's port from monitoring", async () => {
+    const docs = await kustomizedDocs();
+    const policies = docs.filter((d) => d.kind === "NetworkPolicy");
+    const deny = policies.find((p) => Object.keys(p.spec.podSelector).length === 0);
+    expect(deny?.spec.policyTypes).toEqual(["Ingress"]);
+    expect(deny?.spec.ingress ?? []).toEqual([]);
+    const allowed = policies.flatMap((p) =>
+      (p.spec.ingress ?? []).flatMap((rule: Doc) =>
+        (rule.ports as Array<Doc>).map((port) => ({
+          pods: p.spec.podSelector.matchLabels ?? {},
+          from: rule.from,
+          port: port.port as number,
+        })),
+      ),
+    );
+    // the public edge: only the notifier's port, only from the labelled ingress namespace
+    const fromIngress = allowed.filter((a) =>
+      a.from.some((f: Doc) => f.namespaceSelector?.matchLabels?.["leadflow.io/ingress"] === "true"),
+    );
+    expect(fromIngress).toEqual([
+      {
+        pods: { "app.kubernetes.io/name": "notifier" },
+        from: expect.any(Array),
+        port: Services.notifier!.port,
+      },
+    ]);
+    // monitoring reaches every service's HTTP port (metrics, probes), on pods every Deployment labels
+    const fromMonitoring = allowed.filter((a) =>
+      a.from.some((f: Doc) => f.namespaceSelector?.matchLabels?.["leadflow.io/monitoring"] === "true"),
+    );
+    expect(fromMonitoring.map((a) => a.port).sort()).toEqual(
+      Object.values(Services)
+        .map((s) => s.port)
+        .sort(),
+    );
+    const partOf = fromMonitoring[0]!.pods["app.kubernetes.io/part-of"];
+    for (const d of docs.filter((x) => x.kind === "Deployment")) {
+      expect(d.spec.template.metadata.labels["app.kubernetes.io/part-of"]).toBe(partOf);
+    }
+    // inside the namespace, only the monitor's API
+    const inside = allowed.filter((a) => a.from.some((f: Doc) => f.podSelector !== undefined));
+    expect(inside).toEqual([
+      {
+        pods: { "app.kubernetes.io/name": "monitor" },
+        from: expect.any(Array),
+        port: Services.monitor!.port,
+      },
+    ]);
+    // every port a rule opens is one a service listens on
+    const ports = new Set(Object.values(Services).map((s) => s.port));
+    for (const a of allowed) expect(ports.has(a.port), `port ${a.port}`).toBe(true);
+  });
+
   it.skipIf(!kubectl)("kubectl kustomize builds it, with the image and namespace set", async () => {
     const { stdout } = await run("kubectl", ["kustomize", k8sDir], { maxBuffer: 16 * 2 ** 20 });
     const docs = yaml.loadAll(stdout) as Array<Doc>;
