@@ -232,117 +232,114 @@ const send = (
   maxBytes: number,
   done: (outcome: RawOutcome) => void,
 ): (() => void) => {
-  {
-    let settled = false;
-    let current: { destroy: (error?: Error) => void } | undefined;
-    const finish = (outcome: RawOutcome) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      done(outcome);
-    };
-    const timer = setTimeout(() => {
-      const cause = new Error(`timed out after ${timeoutMs} ms`);
-      finish({ _tag: "timeout", cause });
-      current?.destroy(cause);
-    }, timeoutMs);
-    const cancel = () => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      current?.destroy(new Error("interrupted"));
-    };
+  let settled = false;
+  let current: { destroy: (error?: Error) => void } | undefined;
+  const finish = (outcome: RawOutcome) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    done(outcome);
+  };
+  const timer = setTimeout(() => {
+    const cause = new Error(`timed out after ${timeoutMs} ms`);
+    finish({ _tag: "timeout", cause });
+    current?.destroy(cause);
+  }, timeoutMs);
+  const cancel = () => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    current?.destroy(new Error("interrupted"));
+  };
 
-    const exchange = (target: URL, outgoing: Outgoing, redirects: number) => {
-      const protocol = target.protocol;
-      if (protocol !== "http:" && protocol !== "https:") {
-        finish({ _tag: "network", cause: new Error(`unsupported protocol ${protocol}`) });
-        return;
-      }
-      const headers =
-        outgoing.body === undefined
-          ? outgoing.headers
-          : { ...outgoing.headers, "content-length": String(Buffer.byteLength(outgoing.body)) };
-      const req = (protocol === "https:" ? httpsRequest : httpRequest)(
-        target,
-        { method: outgoing.method, headers, agent: agents[protocol] },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          const location = res.headers.location;
-          if (
-            location !== undefined &&
-            [301, 302, 303, 307, 308].includes(status) &&
-            redirects < MAX_REDIRECTS
-          ) {
-            res.resume();
-            const toGet =
-              status === 303 || ((status === 301 || status === 302) && outgoing.method === "POST");
-            const next: Outgoing = toGet
-              ? {
-                  method: outgoing.method === "HEAD" ? "HEAD" : "GET",
-                  headers: Object.fromEntries(
-                    Object.entries(outgoing.headers).filter(([k]) => k.toLowerCase() !== "content-type"),
-                  ),
-                  body: undefined,
-                }
-              : outgoing;
-            let to: URL;
-            try {
-              to = new URL(location, target);
-            } catch (cause) {
-              finish({ _tag: "network", cause });
-              return;
-            }
-            // once the redirect's own body is read, its connection is free for the next request
-            if (res.complete) exchange(to, next, redirects + 1);
-            else res.once("end", () => exchange(to, next, redirects + 1));
+  const exchange = (target: URL, outgoing: Outgoing, redirects: number) => {
+    const protocol = target.protocol;
+    if (protocol !== "http:" && protocol !== "https:") {
+      finish({ _tag: "network", cause: new Error(`unsupported protocol ${protocol}`) });
+      return;
+    }
+    const headers =
+      outgoing.body === undefined
+        ? outgoing.headers
+        : { ...outgoing.headers, "content-length": String(Buffer.byteLength(outgoing.body)) };
+    const req = (protocol === "https:" ? httpsRequest : httpRequest)(
+      target,
+      { method: outgoing.method, headers, agent: agents[protocol] },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        const location = res.headers.location;
+        if (
+          location !== undefined &&
+          [301, 302, 303, 307, 308].includes(status) &&
+          redirects < MAX_REDIRECTS
+        ) {
+          res.resume();
+          const toGet = status === 303 || ((status === 301 || status === 302) && outgoing.method === "POST");
+          const next: Outgoing = toGet
+            ? {
+                method: outgoing.method === "HEAD" ? "HEAD" : "GET",
+                headers: Object.fromEntries(
+                  Object.entries(outgoing.headers).filter(([k]) => k.toLowerCase() !== "content-type"),
+                ),
+                body: undefined,
+              }
+            : outgoing;
+          let to: URL;
+          try {
+            to = new URL(location, target);
+          } catch (cause) {
+            finish({ _tag: "network", cause });
             return;
           }
-          const declared = Number(res.headers["content-length"] ?? Number.NaN);
-          if (Number.isFinite(declared) && declared > maxBytes) {
-            finish({ _tag: "too_large", status, bytes: declared });
+          // once the redirect's own body is read, its connection is free for the next request
+          if (res.complete) exchange(to, next, redirects + 1);
+          else res.once("end", () => exchange(to, next, redirects + 1));
+          return;
+        }
+        const declared = Number(res.headers["content-length"] ?? Number.NaN);
+        if (Number.isFinite(declared) && declared > maxBytes) {
+          finish({ _tag: "too_large", status, bytes: declared });
+          res.destroy();
+          return;
+        }
+        const chunks: Array<Buffer> = [];
+        let total = 0;
+        res.on("data", (chunk: Buffer) => {
+          total += chunk.byteLength;
+          if (total > maxBytes) {
+            // settled first: destroying the response reports it as aborted
+            finish({ _tag: "too_large", status, bytes: total });
             res.destroy();
             return;
           }
-          const chunks: Array<Buffer> = [];
-          let total = 0;
-          res.on("data", (chunk: Buffer) => {
-            total += chunk.byteLength;
-            if (total > maxBytes) {
-              // settled first: destroying the response reports it as aborted
-              finish({ _tag: "too_large", status, bytes: total });
-              res.destroy();
-              return;
-            }
-            chunks.push(chunk);
-          });
-          res.on("end", () =>
-            finish({
-              _tag: "response",
-              status,
-              headers: res.headers,
-              text: Buffer.concat(chunks, total).toString("utf8"),
-            }),
-          );
-          res.on("error", (cause) => finish({ _tag: "network", cause }));
-          res.on("aborted", () => finish({ _tag: "network", cause: new Error("response aborted") }));
-        },
-      );
-      current = req;
-      req.on("error", (cause) => finish({ _tag: "network", cause }));
-      req.end(outgoing.body);
-    };
+          chunks.push(chunk);
+        });
+        res.on("end", () =>
+          finish({
+            _tag: "response",
+            status,
+            headers: res.headers,
+            text: Buffer.concat(chunks, total).toString("utf8"),
+          }),
+        );
+        res.on("error", (cause) => finish({ _tag: "network", cause }));
+        res.on("aborted", () => finish({ _tag: "network", cause: new Error("response aborted") }));
+      },
+    );
+    current = req;
+    req.on("error", (cause) => finish({ _tag: "network", cause }));
+    req.end(outgoing.body);
+  };
 
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch (cause) {
-      finish({ _tag: "network", cause });
-      return cancel;
-    }
-    exchange(target, init, 0);
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch (cause) {
+    finish({ _tag: "network", cause });
     return cancel;
   }
+  exchange(target, init, 0);
+  return cancel;
 };
 
 // one decoder per response schema, built on first use (building it per call shows in profiles)
