@@ -36,6 +36,15 @@ export const query = <T extends readonly (object | undefined)[] = Row[]>(
 export type Tx = TransactionSql;
 
 /**
+ * Rows as one jsonb parameter, read back with `jsonb_to_recordset(…) as r(column type, …)`: one
+ * statement text and one parameter however many rows. A multi-row `insert … ${tx(rows)}` binds a
+ * parameter per cell and is a new prepared statement for every row count: twice the client CPU
+ * per row (250-row batches of 16 columns: 10–13 µs vs 5.5 µs a row, 24 Nov).
+ */
+export const jsonRows = (sql: Sql | Tx, rows: ReadonlyArray<Record<string, unknown>>) =>
+  sql.json(rows as unknown as Parameters<Sql["json"]>[0]);
+
+/**
  * Opens a pool, probes it with `select 1` (a pool that cannot reach the database fails the
  * layer, it does not limp along), and closes it with a bound on scope exit.
  */

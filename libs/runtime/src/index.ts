@@ -16,7 +16,18 @@ export {
   type MessageMeta,
   runConsumer,
 } from "./Consumer.js";
-export { Db, DbConfig, DbLive, type DbOptions, type DbShape, dbLayer, makeDb, query, type Tx } from "./Db.js";
+export {
+  Db,
+  DbConfig,
+  DbLive,
+  type DbOptions,
+  type DbShape,
+  dbLayer,
+  jsonRows,
+  makeDb,
+  query,
+  type Tx,
+} from "./Db.js";
 export {
   DbError,
   describeError,

@@ -1,5 +1,5 @@
 import { allowedFrom, canTransition } from "@leadflow/contracts";
-import { query, type Tx } from "@leadflow/runtime";
+import { jsonRows, query, type Tx } from "@leadflow/runtime";
 import { Effect } from "effect";
 import type { CompanyInput } from "./Features.js";
 import type { Analysis } from "./Model.js";
@@ -76,11 +76,18 @@ export const saveAnalyses = (
       savings_low: f.savingsLow,
       savings_mid: f.savingsMid,
       savings_high: f.savingsHigh,
-      assumptions: tx.json(f.assumptions as never),
+      assumptions: f.assumptions,
       model_version: modelVersion,
     }));
     yield* query(tx`
-      insert into company_features ${tx(features)}
+      insert into company_features (company_id, run_id, industry_key, employees_estimate, size_band,
+        sites, floor_area_sqft, energy_intensity_kwh_sqft, electricity_price_kwh, annual_kwh,
+        annual_utility_spend, savings_low, savings_mid, savings_high, assumptions, model_version)
+      select * from jsonb_to_recordset(${jsonRows(tx, features)}) as r(company_id uuid, run_id text,
+        industry_key text, employees_estimate integer, size_band text, sites integer,
+        floor_area_sqft integer, energy_intensity_kwh_sqft numeric, electricity_price_kwh numeric,
+        annual_kwh numeric, annual_utility_spend numeric, savings_low numeric, savings_mid numeric,
+        savings_high numeric, assumptions jsonb, model_version text)
       on conflict (company_id) do update set
         run_id = excluded.run_id, industry_key = excluded.industry_key,
         employees_estimate = excluded.employees_estimate, size_band = excluded.size_band,
@@ -95,11 +102,13 @@ export const saveAnalyses = (
       run_id: runId,
       score: score.score,
       tier: score.tier,
-      reasons: tx.json(score.reasons as never),
+      reasons: score.reasons,
       model_version: modelVersion,
     }));
     yield* query(tx`
-      insert into lead_scores ${tx(scores)}
+      insert into lead_scores (company_id, run_id, score, tier, reasons, model_version)
+      select * from jsonb_to_recordset(${jsonRows(tx, scores)}) as r(company_id uuid, run_id text,
+        score integer, tier text, reasons jsonb, model_version text)
       on conflict (company_id, run_id) do update set
         score = excluded.score, tier = excluded.tier, reasons = excluded.reasons,
         model_version = excluded.model_version, scored_at = now()`);

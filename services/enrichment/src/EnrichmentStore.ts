@@ -1,5 +1,5 @@
 import { allowedFrom } from "@leadflow/contracts";
-import { query, type Tx } from "@leadflow/runtime";
+import { jsonRows, query, type Tx } from "@leadflow/runtime";
 import { Effect } from "effect";
 import type { Sql } from "postgres";
 import type { ContactHit } from "./contacts/ContactFinder.js";
@@ -67,7 +67,11 @@ export const saveResults = (tx: Tx, runId: string, results: ReadonlyArray<Compan
     );
     if (contacts.length > 0) {
       yield* query(tx`
-        insert into contacts ${tx(contacts)}
+        insert into contacts (company_id, full_name, first_name, last_name, title, email, phone, source,
+          confidence, linkedin_url)
+        select * from jsonb_to_recordset(${jsonRows(tx, contacts)}) as r(company_id uuid, full_name text,
+          first_name text, last_name text, title text, email text, phone text, source text,
+          confidence integer, linkedin_url text)
         on conflict (company_id, email) do update set
           full_name = coalesce(excluded.full_name, contacts.full_name),
           title = coalesce(excluded.title, contacts.title),

@@ -1,4 +1,4 @@
-import { query, type Tx } from "@leadflow/runtime";
+import { jsonRows, query, type Tx } from "@leadflow/runtime";
 import { Effect } from "effect";
 import { dedupeKey, normalizeDomain } from "./Dedupe.js";
 import type { FoundCompany } from "./Source.js";
@@ -39,10 +39,17 @@ export const storeCompanies = (tx: Tx, runId: string, companies: ReadonlyArray<F
       latitude: c.latitude,
       longitude: c.longitude,
       first_run_id: runId,
-      raw: c.raw === undefined || c.raw === null ? null : tx.json(c.raw as never),
+      raw: c.raw === undefined ? null : c.raw,
     }));
     const stored = yield* query(tx<{ id: string; dedupe_key: string; inserted: boolean }[]>`
-      insert into companies ${tx(rows)}
+      insert into companies (name, industry, address, city, state, postal_code, country, phone,
+        phone_source, website, domain, dedupe_key, source, source_ref, is_sample, employee_count,
+        sites, latitude, longitude, first_run_id, raw)
+      select * from jsonb_to_recordset(${jsonRows(tx, rows)}) as r(name text, industry text,
+        address text, city text, state text, postal_code text, country text, phone text,
+        phone_source text, website text, domain text, dedupe_key text, source text, source_ref text,
+        is_sample boolean, employee_count integer, sites integer, latitude double precision,
+        longitude double precision, first_run_id text, raw jsonb)
       on conflict (dedupe_key) do update set updated_at = now()
       returning id, dedupe_key, (xmax = 0) as inserted`);
     const byKey = new Map(stored.map((r) => [r.dedupe_key, r]));
@@ -51,7 +58,10 @@ export const storeCompanies = (tx: Tx, runId: string, companies: ReadonlyArray<F
       return { run_id: runId, company_id: s.id, position, is_new: s.inserted, source: r.source };
     });
     const linked = yield* query(tx<{ is_new: boolean }[]>`
-      insert into run_companies ${tx(links)} on conflict do nothing returning is_new`);
+      insert into run_companies (run_id, company_id, position, is_new, source)
+      select * from jsonb_to_recordset(${jsonRows(tx, links)})
+        as r(run_id text, company_id uuid, position integer, is_new boolean, source text)
+      on conflict do nothing returning is_new`);
     const created = linked.filter((l) => l.is_new).length;
     return { found: linked.length, created, duplicates: linked.length - created } satisfies StoredCompanies;
   });

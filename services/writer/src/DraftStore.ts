@@ -1,4 +1,4 @@
-import { query, type Tx } from "@leadflow/runtime";
+import { jsonRows, query, type Tx } from "@leadflow/runtime";
 import { Effect } from "effect";
 import type { Sql } from "postgres";
 import type { Draft, DraftInput } from "./DraftInput.js";
@@ -92,7 +92,10 @@ export const saveDrafts = (tx: Tx, runId: string, drafts: ReadonlyArray<WrittenD
   drafts.length === 0
     ? Effect.succeed(0)
     : query(tx<{ id: string }[]>`
-        insert into email_drafts ${tx(
+        insert into email_drafts (company_id, contact_id, run_id, sequence, to_email, to_name, subject,
+          body_text, body_html, backend, is_fallback)
+        select * from jsonb_to_recordset(${jsonRows(
+          tx,
           drafts.map(({ job, draft }) => ({
             company_id: job.input.companyId,
             contact_id: job.contactId,
@@ -106,6 +109,7 @@ export const saveDrafts = (tx: Tx, runId: string, drafts: ReadonlyArray<WrittenD
             backend: draft.backend,
             is_fallback: draft.isFallback,
           })),
-        )}
+        )}) as r(company_id uuid, contact_id uuid, run_id text, sequence integer, to_email text,
+          to_name text, subject text, body_text text, body_html text, backend text, is_fallback boolean)
         on conflict (company_id, sequence) do nothing
         returning id`).pipe(Effect.map((rows) => rows.length));
