@@ -2,7 +2,7 @@
 import { LeadTiers } from "@leadflow/contracts";
 import { callInWorker } from "@leadflow/runtime";
 import { Context, Effect, Layer } from "effect";
-import type { ApprovalRequestRow, DraftItem, LeadItem } from "./ApprovalStore.js";
+import type { ApprovalDigest, ApprovalRequestRow } from "./ApprovalStore.js";
 import { headerText, money, moneyRange, place, plural, utc } from "./Format.js";
 import { escapeHtml, type Html, html } from "./Html.js";
 
@@ -15,12 +15,8 @@ export interface ApprovalEmail {
 
 export interface ApprovalEmailInput {
   readonly request: ApprovalRequestRow;
-  readonly items:
-    | { readonly type: "leads"; readonly leads: ReadonlyArray<LeadItem> }
-    | {
-        readonly type: "emails";
-        readonly drafts: ReadonlyArray<DraftItem>;
-      };
+  /** Totals over every item and the first `EMAIL_DETAIL_ROWS` items (`loadDigest`). */
+  readonly digest: ApprovalDigest;
   readonly link: string;
   readonly linkExpiresAt: Date;
 }
@@ -100,7 +96,8 @@ const fill = (c: Compiled, values: Readonly<Record<Slot, string>>): string => {
 
 const TH = "text-align:left;padding:6px 8px;border-bottom:2px solid #cbd2d9;";
 const TD = "padding:6px 8px;border-bottom:1px solid #e4e7eb;";
-const MAX_DETAIL_ROWS = 10;
+/** Items shown in full in the email; the review page has them all. */
+export const EMAIL_DETAIL_ROWS = 10;
 
 const row = (cells: ReadonlyArray<string>, header = false): Html =>
   header
@@ -111,17 +108,19 @@ const runLabel = (r: ApprovalRequestRow): string => headerText(r.runId ?? "no ru
 const scope = (r: ApprovalRequestRow): string =>
   r.industry && r.location ? `${headerText(r.industry, 100)} in ${headerText(r.location, 100)}` : "";
 
-const tierCounts = (leads: ReadonlyArray<LeadItem>) =>
+type LeadsDigest = Extract<ApprovalDigest, { type: "leads" }>;
+type DraftsDigest = Extract<ApprovalDigest, { type: "emails" }>;
+
+/** Every tier in order, an empty one included. */
+const tierCounts = (digest: LeadsDigest) =>
   LeadTiers.map((tier) => {
-    const inTier = leads.filter((l) => l.tier === tier);
-    const sum = (f: (l: LeadItem) => number | null) => inTier.reduce((acc, l) => acc + (f(l) ?? 0), 0);
-    const scores = inTier.map((l) => l.score ?? 0);
+    const t = digest.tiers.find((x) => x.tier === tier);
     return {
       tier,
-      count: inTier.length,
-      topScore: scores.length > 0 ? Math.max(...scores) : null,
-      low: sum((l) => l.savingsLow),
-      high: sum((l) => l.savingsHigh),
+      count: t?.count ?? 0,
+      topScore: t?.topScore ?? null,
+      low: t?.savingsLow ?? 0,
+      high: t?.savingsHigh ?? 0,
     };
   });
 
@@ -141,14 +140,15 @@ interface Content {
   readonly button: string;
 }
 
-const leadsContent = (r: ApprovalRequestRow, leads: ReadonlyArray<LeadItem>): Content => {
-  const tiers = tierCounts(leads);
+const leadsContent = (r: ApprovalRequestRow, digest: LeadsDigest): Content => {
+  const tiers = tierCounts(digest);
+  const total = digest.total;
   const counts = tiers.map((t) => `${t.count} ${t.tier}`).join(", ");
   const where = scope(r);
   return {
-    subject: headerText(`Leadflow: review ${plural(leads.length, "lead")} (${counts}) — run ${runLabel(r)}`),
-    heading: `${plural(leads.length, "lead")} to review`,
-    intro: `Run ${runLabel(r)}${where ? ` (${where})` : ""} scored ${plural(leads.length, "lead")}. Approve the leads worth contacting; the writer then drafts a first email for each and asks you again.`,
+    subject: headerText(`Leadflow: review ${plural(total, "lead")} (${counts}) — run ${runLabel(r)}`),
+    heading: `${plural(total, "lead")} to review`,
+    intro: `Run ${runLabel(r)}${where ? ` (${where})` : ""} scored ${plural(total, "lead")}. Approve the leads worth contacting; the writer then drafts a first email for each and asks you again.`,
     summary: {
       header: ["Tier", "Leads", "Top score", "Savings (low – high)"],
       rows: tiers.map((t) => [
@@ -160,8 +160,8 @@ const leadsContent = (r: ApprovalRequestRow, leads: ReadonlyArray<LeadItem>): Co
     },
     details: {
       header: ["Company", "Tier", "Score", "Savings (mid)"],
-      rows: leads
-        .slice(0, MAX_DETAIL_ROWS)
+      rows: digest.top
+        .slice(0, EMAIL_DETAIL_ROWS)
         .map((l) => [
           `${l.name} (${place(l.city, l.state)})`,
           l.tier ?? "–",
@@ -169,36 +169,37 @@ const leadsContent = (r: ApprovalRequestRow, leads: ReadonlyArray<LeadItem>): Co
           money(l.savingsMid),
         ]),
     },
-    more: Math.max(0, leads.length - MAX_DETAIL_ROWS),
+    more: Math.max(0, total - Math.min(digest.top.length, EMAIL_DETAIL_ROWS)),
     button: "Review the leads",
   };
 };
 
-const draftsContent = (r: ApprovalRequestRow, drafts: ReadonlyArray<DraftItem>): Content => {
-  const withRecipient = drafts.filter((d) => d.toEmail !== null).length;
+const draftsContent = (r: ApprovalRequestRow, digest: DraftsDigest): Content => {
+  const total = digest.total;
+  const withRecipient = digest.withRecipient;
   return {
-    subject: headerText(`Leadflow: review ${plural(drafts.length, "draft email")} — run ${runLabel(r)}`),
-    heading: `${plural(drafts.length, "draft email")} to review`,
+    subject: headerText(`Leadflow: review ${plural(total, "draft email")} — run ${runLabel(r)}`),
+    heading: `${plural(total, "draft email")} to review`,
     intro: `The writer drafted first emails for run ${runLabel(r)}. Read them, edit a subject or body if you like, and approve the ones to send.`,
     summary: {
       header: ["Drafts", "With a recipient", "Without"],
-      rows: [[String(drafts.length), String(withRecipient), String(drafts.length - withRecipient)]],
+      rows: [[String(total), String(withRecipient), String(total - withRecipient)]],
     },
     details: {
       header: ["Company", "Recipient", "Subject"],
-      rows: drafts
-        .slice(0, MAX_DETAIL_ROWS)
+      rows: digest.top
+        .slice(0, EMAIL_DETAIL_ROWS)
         .map((d) => [d.companyName, d.toEmail ?? "no recipient", d.subject]),
     },
-    more: Math.max(0, drafts.length - MAX_DETAIL_ROWS),
+    more: Math.max(0, total - Math.min(digest.top.length, EMAIL_DETAIL_ROWS)),
     button: "Review the drafts",
   };
 };
 
 const contentOf = (input: ApprovalEmailInput): Content =>
-  input.items.type === "leads"
-    ? leadsContent(input.request, input.items.leads)
-    : draftsContent(input.request, input.items.drafts);
+  input.digest.type === "leads"
+    ? leadsContent(input.request, input.digest)
+    : draftsContent(input.request, input.digest);
 
 const footer = (input: ApprovalEmailInput) =>
   `Approval request ${input.request.id}, requested ${utc(input.request.requestedAt)}. The link is valid until ${utc(input.linkExpiresAt)}; opening it changes nothing, only the buttons on the page decide. Lost this email? Run \`leadflow approvals --pending\` for a fresh link.`;

@@ -145,8 +145,82 @@ export const listRequests = (
     order by a.requested_at desc
     limit ${options.limit}`).pipe(Effect.map((rows) => rows.map(toRequest)));
 
-/** The leads of a request, in the request's order (best score first), each with its best contact. */
-export const loadLeads = (sql: Sql | Tx, request: ApprovalRequestRow) =>
+/** Per tier (null: a company without a score in the run): how many, the best score, savings summed. */
+export interface TierTotal {
+  readonly tier: "high" | "medium" | "low" | null;
+  readonly count: number;
+  readonly topScore: number | null;
+  readonly savingsLow: number;
+  readonly savingsHigh: number;
+}
+
+/** What the approval email shows: totals over every item, and the first `top` items in full. */
+export type ApprovalDigest =
+  | {
+      readonly type: "leads";
+      readonly total: number;
+      readonly tiers: ReadonlyArray<TierTotal>;
+      readonly top: ReadonlyArray<LeadItem>;
+    }
+  | {
+      readonly type: "emails";
+      readonly total: number;
+      readonly withRecipient: number;
+      readonly top: ReadonlyArray<DraftItem>;
+    };
+
+/**
+ * Totals and the first `top` items, computed in the database: an email that shows ten of a
+ * thousand items does not read the thousand (drafts' bodies included) to count them.
+ */
+export const loadDigest = (sql: Sql | Tx, request: ApprovalRequestRow, top: number) =>
+  Effect.gen(function* () {
+    const ids = request.itemIds as string[];
+    if (request.type === "leads") {
+      const tiers = yield* query(sql<
+        { tier: TierTotal["tier"]; count: number; top_score: number | null; low: number; high: number }[]
+      >`
+        select s.tier, count(*)::int as count, max(s.score)::int as top_score,
+          coalesce(sum(f.savings_low), 0)::float8 as low, coalesce(sum(f.savings_high), 0)::float8 as high
+        from unnest(${ids}::uuid[]) as u(id)
+        join companies c on c.id = u.id
+        left join lead_scores s on s.company_id = c.id and s.run_id = ${request.runId}
+        left join company_features f on f.company_id = c.id
+        group by s.tier`);
+      const totals = tiers.map(
+        (t): TierTotal => ({
+          tier: t.tier,
+          count: t.count,
+          topScore: t.top_score,
+          savingsLow: t.low,
+          savingsHigh: t.high,
+        }),
+      );
+      return {
+        type: "leads",
+        total: totals.reduce((n, t) => n + t.count, 0),
+        tiers: totals,
+        top: yield* loadLeads(sql, request, top),
+      } satisfies ApprovalDigest;
+    }
+    const [counts] = yield* query(sql<{ total: number; with_recipient: number }[]>`
+      select count(*)::int as total, count(d.to_email)::int as with_recipient
+      from unnest(${ids}::uuid[]) as u(id)
+      join email_drafts d on d.id = u.id
+      join companies c on c.id = d.company_id`);
+    return {
+      type: "emails",
+      total: counts?.total ?? 0,
+      withRecipient: counts?.with_recipient ?? 0,
+      top: yield* loadDrafts(sql, request, top),
+    } satisfies ApprovalDigest;
+  });
+
+/**
+ * The leads of a request, in the request's order (best score first), each with its best contact;
+ * the first `limit` of them when given.
+ */
+export const loadLeads = (sql: Sql | Tx, request: ApprovalRequestRow, limit?: number) =>
   query(sql`
     select c.id, c.name, c.industry, c.city, c.state, c.phone, c.status,
       s.tier, s.score, s.reasons, s.approved_by, s.approved_human, s.rejected_human_at,
@@ -160,7 +234,8 @@ export const loadLeads = (sql: Sql | Tx, request: ApprovalRequestRow) =>
       select full_name, title, email from contacts where company_id = c.id
       order by (email is null), confidence desc nulls last, created_at limit 1
     ) ct on true
-    order by u.pos`).pipe(
+    order by u.pos
+    ${limit === undefined ? sql`` : sql`limit ${limit}`}`).pipe(
     Effect.map((rows) =>
       rows.map(
         (r): LeadItem => ({
@@ -187,15 +262,16 @@ export const loadLeads = (sql: Sql | Tx, request: ApprovalRequestRow) =>
     ),
   );
 
-/** The drafts of a request, in the request's order. */
-export const loadDrafts = (sql: Sql | Tx, request: ApprovalRequestRow) =>
+/** The drafts of a request, in the request's order; the first `limit` of them when given. */
+export const loadDrafts = (sql: Sql | Tx, request: ApprovalRequestRow, limit?: number) =>
   query(sql`
     select d.id, c.name as company_name, d.to_email, d.to_name, d.subject, d.body_text, d.status, d.edited,
       d.is_fallback
     from unnest(${request.itemIds as string[]}::uuid[]) with ordinality as u(id, pos)
     join email_drafts d on d.id = u.id
     join companies c on c.id = d.company_id
-    order by u.pos`).pipe(
+    order by u.pos
+    ${limit === undefined ? sql`` : sql`limit ${limit}`}`).pipe(
     Effect.map((rows) =>
       rows.map(
         (r): DraftItem => ({

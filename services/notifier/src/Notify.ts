@@ -1,11 +1,10 @@
 import type { ApprovalRequested } from "@leadflow/contracts";
 import { Db, type HandlerContext, type MessageMeta, PermanentError, RetryableError } from "@leadflow/runtime";
 import { Console, Duration, Effect, Option, Redacted } from "effect";
-import { ApprovalEmailRenderer } from "./ApprovalEmail.js";
+import { ApprovalEmailRenderer, EMAIL_DETAIL_ROWS } from "./ApprovalEmail.js";
 import {
   claimNotification,
-  loadDrafts,
-  loadLeads,
+  loadDigest,
   loadRequest,
   markNotified,
   releaseNotification,
@@ -69,11 +68,8 @@ export const sendApprovalEmail = (event: ApprovalRequested, _meta: MessageMeta) 
       return { _tag: "Skipped", reason: "already notified" } satisfies NotifyOutcome;
     }
     const link = yield* freshLink(request.id, request.type);
-    const items =
-      request.type === "leads"
-        ? { type: "leads" as const, leads: yield* loadLeads(sql, request) }
-        : { type: "emails" as const, drafts: yield* loadDrafts(sql, request) };
-    const count = items.type === "leads" ? items.leads.length : items.drafts.length;
+    const digest = yield* loadDigest(sql, request, EMAIL_DETAIL_ROWS);
+    const count = digest.total;
     // the link is a credential (whoever holds it decides): the log carries it only when no email
     // will (no ALERT_EMAIL), else just the page; `leadflow approvals --pending` mints a fresh one
     yield* Effect.logInfo("approval requested: review link").pipe(
@@ -107,7 +103,7 @@ export const sendApprovalEmail = (event: ApprovalRequested, _meta: MessageMeta) 
         message: `the email of ${request.id} is being sent by another delivery`,
       });
     }
-    const email = renderer.render({ request, items, link: link.url, linkExpiresAt: link.expiresAt });
+    const email = renderer.render({ request, digest, link: link.url, linkExpiresAt: link.expiresAt });
     const sent = yield* transport
       .send({
         from: config.emailFrom,

@@ -169,6 +169,52 @@ describe("approval emails over SMTP", () => {
     ).toBe(1);
   });
 
+  it("a request of many items: totals over all of them (a company without a score counted), the first ten in full", async () => {
+    await start({ SMTP_URL: smtp.url, ALERT_EMAIL: "ops@example.com" });
+    const tierOf = (i: number) => (i < 12 ? "high" : i < 20 ? "medium" : "low");
+    const leads = await seedLeadRequest(
+      db.sql,
+      Array.from({ length: 25 }, (_, i) => ({ name: `Lead ${i}`, tier: tierOf(i), score: 95 - i })),
+    );
+    // the last lead lost its score: still one of the 25, in no tier
+    await db.sql`delete from lead_scores where company_id = ${leads.companyIds[24]!}`;
+    const drafts = await seedDraftRequest(
+      db.sql,
+      Array.from({ length: 13 }, (_, i) => ({
+        company: `Draft Co ${i}`,
+        subject: `Subject ${i}`,
+        body: "Body",
+        ...(i < 10 ? { toEmail: `d${i}@example.com` } : {}),
+      })),
+    );
+    await publishRequested(jet, leads.approvalId, leads.runId, "leads", 25);
+    const leadMail = await waitFor(() => smtp.messages.find((m) => m.subject?.includes(leads.runId)), {
+      what: "the leads email",
+    });
+    expect(leadMail.subject).toBe(
+      `Leadflow: review 25 leads (12 high, 8 medium, 4 low) — run ${leads.runId}`,
+    );
+    const leadText = leadMail.text!;
+    // savings summed per tier (seeded low 96,000 + i, high 360,000 + i), best score per tier
+    expect(leadText).toContain("high | 12 | 95 | $1,152,066 – $4,320,066");
+    expect(leadText).toContain("medium | 8 | 83 | $768,124 – $2,880,124");
+    expect(leadText).toContain("low | 4 | 75 | $384,086 – $1,440,086");
+    for (let i = 0; i < 10; i++) expect(leadText).toContain(`Lead ${i} (Buffalo, NY)`);
+    expect(leadText).not.toContain("Lead 10 (");
+    expect(leadText).toContain("… and 15 more on the review page");
+
+    await publishRequested(jet, drafts.approvalId, drafts.runId, "emails", 13);
+    const draftMail = await waitFor(() => smtp.messages.find((m) => m.subject?.includes(drafts.runId)), {
+      what: "the drafts email",
+    });
+    expect(draftMail.subject).toBe(`Leadflow: review 13 draft emails — run ${drafts.runId}`);
+    const draftText = draftMail.text!;
+    expect(draftText).toMatch(/Drafts \| With a recipient \| Without\r?\n13 \| 10 \| 3/);
+    expect(draftText).toContain("Draft Co 9 | d9@example.com | Subject 9");
+    expect(draftText).not.toContain("Draft Co 10 |");
+    expect(draftText).toContain("… and 3 more on the review page");
+  });
+
   it("waits out a claim a live sender holds, re-sends after a crashed sender's claim expires, retries 4xx, dead-letters 5xx", async () => {
     await start({ SMTP_URL: smtp.url, ALERT_EMAIL: "ops@example.com" });
     // a sender that crashed after claiming, long ago: the claim has expired, the email goes out
