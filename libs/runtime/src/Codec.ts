@@ -73,14 +73,35 @@ export const toNatsHeaders = (values: Record<string, string>): MsgHdrs => {
   return h;
 };
 
-export const readEnvelope = (h: MsgHdrs | undefined, fallbackId: string): Envelope => ({
-  messageId: h?.get(Headers.messageId) || fallbackId,
-  correlationId: h?.get(Headers.correlationId) || null,
-  causationId: h?.get(Headers.causationId) || null,
-  // a message from outside with no trace starts one, shared by everything its handler publishes
-  traceparent: h?.get(Headers.traceparent) || newTraceparent(),
-  occurredAt: h?.get(Headers.occurredAt) || new Date().toISOString(),
-});
+/**
+ * The envelope of a received message, in one pass over its headers (a `get` per header costs a
+ * scan of every key each). `fallbackId` names a message that came without an id (from outside).
+ */
+export const readEnvelope = (h: MsgHdrs | undefined, fallbackId: () => string): Envelope => {
+  let messageId = "";
+  let correlationId = "";
+  let causationId = "";
+  let traceparent = "";
+  let occurredAt = "";
+  if (h) {
+    for (const [key, values] of h) {
+      const value = values[0] ?? "";
+      if (key === Headers.messageId) messageId ||= value;
+      else if (key === Headers.correlationId) correlationId ||= value;
+      else if (key === Headers.causationId) causationId ||= value;
+      else if (key === Headers.traceparent) traceparent ||= value;
+      else if (key === Headers.occurredAt) occurredAt ||= value;
+    }
+  }
+  return {
+    messageId: messageId || fallbackId(),
+    correlationId: correlationId || null,
+    causationId: causationId || null,
+    // a message from outside with no trace starts one, shared by everything its handler publishes
+    traceparent: traceparent || newTraceparent(),
+    occurredAt: occurredAt || new Date().toISOString(),
+  };
+};
 
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
 

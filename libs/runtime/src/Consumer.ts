@@ -25,6 +25,10 @@ export interface HandlerContext extends TxContext {
 }
 
 export type Handler<A, R> = (message: A, ctx: HandlerContext) => Effect.Effect<void, RoutableError, R>;
+/**
+ * A batch handler's `ctx` publishes in the envelope of the batch's first message; publish on behalf
+ * of one item through `ctx.within(item.meta.envelope)`.
+ */
 export type BatchHandler<A, R> = (
   items: ReadonlyArray<{ readonly message: A; readonly meta: MessageMeta }>,
   ctx: HandlerContext,
@@ -181,12 +185,18 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
 
     const queue = yield* Queue.bounded<JsMsg>(capacity);
 
+    // the delivery info (stream sequence, delivery count) is parsed out of the reply subject only
+    // when asked for: the usual path (an id in the headers, a handler that succeeds) never does
     const metaOf = (m: JsMsg): MessageMeta => ({
       consumer: durable,
       subject: m.subject,
-      streamSeq: m.seq,
-      deliveries: m.info.deliveryCount,
-      envelope: readEnvelope(m.headers, `${stream}:${m.seq}`),
+      get streamSeq() {
+        return m.seq;
+      },
+      get deliveries() {
+        return m.info.deliveryCount;
+      },
+      envelope: readEnvelope(m.headers, () => `${stream}:${m.seq}`),
     });
 
     /** Runs `body` in a transaction (SQL and outbox commit together) with the message's context. */
@@ -327,9 +337,17 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
     ) => {
       if (spec.batch) return spec.batch.handle(items, ctx);
       const handle = spec.handle!;
-      return Effect.forEach(items, (item) => handle(item.message, ctx, item.prepared as P), {
-        discard: true,
-      });
+      // a group shares one transaction; each message keeps its own meta and envelope
+      return Effect.forEach(
+        items,
+        (item) =>
+          handle(
+            item.message,
+            item.meta === ctx.meta ? ctx : { ...ctx.within(item.meta.envelope), meta: item.meta },
+            item.prepared as P,
+          ),
+        { discard: true },
+      );
     };
 
     const alreadyApplied = (meta: MessageMeta) =>
@@ -548,7 +566,7 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
                 subject: stored.value.subject,
                 streamSeq: seq,
                 deliveries: maxDeliver,
-                envelope: readEnvelope(stored.value.header, `${stream}:${seq}`),
+                envelope: readEnvelope(stored.value.header, () => `${stream}:${seq}`),
               };
               yield* transact(meta, (ctx) => hook(decoded.right, info.error, ctx));
             }

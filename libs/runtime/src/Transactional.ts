@@ -16,6 +16,11 @@ export interface TxContext {
   readonly tx: Tx;
   /** Writes a message to the outbox in this transaction (one multi-row insert at commit). */
   readonly publish: <A, I>(contract: Contract<A, I>, message: A, options?: PublishOptions) => void;
+  /**
+   * The same transaction, publishing in the envelope of `parent` (its correlation id, itself as
+   * the cause, its trace): for work on behalf of one of several messages handled together.
+   */
+  readonly within: (parent: Envelope) => TxContext;
 }
 
 type Pending = EncodedMessage & { availableAt?: Date };
@@ -35,6 +40,7 @@ const makeTxContext = (tx: Tx, pending: Array<Pending>, parent?: Envelope): TxCo
         : encoded,
     );
   },
+  within: (other) => makeTxContext(tx, pending, other),
 });
 
 /**

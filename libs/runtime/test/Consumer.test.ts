@@ -169,8 +169,8 @@ const send = (n: number, mode: "ok" | "retry" | "permanent", msgID?: string) =>
   );
 
 describe("consumer runtime", () => {
-  it("applies each message once and publishes its outbox message", async () => {
-    await Promise.all(Array.from({ length: 50 }, (_, i) => send(i, "ok")));
+  it("applies each message once and publishes its outbox message, in the envelope of the message it handled", async () => {
+    await Promise.all(Array.from({ length: 50 }, (_, i) => send(i, "ok", `ping-${i}`)));
     await waitFor(async () => (await db.sql`select count(*)::int as n from test_items`)[0]!.n === 50, {
       what: "50 rows",
     });
@@ -186,6 +186,18 @@ describe("consumer runtime", () => {
     const info = await jsm.streams.info("LEADFLOW_EVT");
     expect(info.state.messages).toBe(50);
     await nc.close();
+    // each pong carries its ping's run (correlation), names the ping as its cause, continues its trace
+    const pongs = await db.sql<{ payload: string; headers: Record<string, string> }[]>`
+      select payload, headers from outbox where contract = ${Pong.name}`;
+    expect(pongs).toHaveLength(50);
+    for (const p of pongs) {
+      const n = (JSON.parse(p.payload) as { n: number }).n;
+      expect(p.headers[Headers.correlationId]).toBe(`run-${n}`);
+      expect(p.headers[Headers.causationId]).toBe(`ping-${n}`);
+      expect(p.headers[Headers.traceparent]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    }
+    // one trace per ping, shared by what its handler published
+    expect(new Set(pongs.map((p) => p.headers[Headers.traceparent])).size).toBe(50);
   });
 
   it("skips a message redelivered after its transaction committed (inbox), applying it once", async () => {
