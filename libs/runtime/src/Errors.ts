@@ -16,7 +16,16 @@ export class DbError extends Data.TaggedError("DbError")<{
   readonly message: string;
   readonly cause?: unknown;
 }> {
-  readonly retryable = true;
+  /**
+   * A data exception (SQLSTATE class 22: a value out of range, bad input for its type, bad
+   * encoding) fails the same way on every try: permanent, dead-lettered at once with its reason.
+   * Anything else may pass later: a lost connection, a deadlock, a serialization failure, a
+   * constraint raced by a replica, a table a rolling deploy has not migrated yet.
+   */
+  get retryable(): boolean {
+    const code = (this.cause as { readonly code?: unknown } | null | undefined)?.code;
+    return !(typeof code === "string" && /^22[0-9A-Z]{3}$/.test(code));
+  }
 }
 
 /** A NATS call failed — worth retrying. */

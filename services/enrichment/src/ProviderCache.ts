@@ -1,4 +1,4 @@
-import { Db, type DbError, query } from "@leadflow/runtime";
+import { Db, type DbError, jsonRows, query } from "@leadflow/runtime";
 import { Context, Duration, Effect, Either, FiberRef, Layer, Option, type ParseResult, Schema } from "effect";
 
 /** How long to keep a value: fixed, or chosen from the value (e.g. shorter for "not found"). */
@@ -188,13 +188,14 @@ export const make: Effect.Effect<ProviderCacheShape, never, Db> = Effect.gen(fun
           () => sql`
             insert into provider_cache (provider, cache_key, value, expires_at)
             select e.provider, e.cache_key, e.value, now() + e.ttl_ms * interval '1 millisecond'
-            from jsonb_to_recordset(${sql.json(
+            from jsonb_to_recordset(${jsonRows(
+              sql,
               entries.map((e) => ({
                 provider: e.provider,
                 cache_key: e.key,
                 value: e.value,
                 ttl_ms: e.ttlMs,
-              })) as unknown as Parameters<typeof sql.json>[0],
+              })),
             )}) as e(provider text, cache_key text, value jsonb, ttl_ms float8)
             on conflict (provider, cache_key) do update
               set value = excluded.value, created_at = now(), expires_at = excluded.expires_at`,
