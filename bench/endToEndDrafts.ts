@@ -351,7 +351,7 @@ export const describeDrafts = (samples: ReadonlyArray<DraftsSample>): string[] =
     const sum = summarize(samples.map((s) => s.handlerSeconds[c]?.sum ?? 0)).median;
     const count = summarize(samples.map((s) => s.handlerSeconds[c]?.count ?? 0)).median;
     out.push(
-      `      ${c.padEnd(34)} ${String(count).padStart(5)} handled, ${fmt(sum).padStart(6)} s in handlers (${fmt((sum / Math.max(count, 1)) * 1000)} ms each)`,
+      `      ${c.padEnd(34)} ${String(count).padStart(5)} handler calls, ${fmt(sum).padStart(6)} s in them (${fmt((sum / Math.max(count, 1)) * 1000)} ms each; a group commit is one call)`,
     );
   }
   return out;
