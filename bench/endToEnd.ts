@@ -577,7 +577,7 @@ export const runEndToEnd = async (
         value: summarize(mine.map((s) => s.jsonbRowsPerSecond)),
         baseline: { label: "multi-row insert", unit: "rows/s", value: baseline },
         ratio: ratioOf(summarize(mine.map((s) => s.jsonbRowsPerSecond)), baseline),
-        note: `jsonb_populate_recordset; CPU ${fmt(summarize(mine.map((s) => s.jsonbCpuUsPerRow)).median)} µs/row here (an alternative for the pipeline's bulk writes)`,
+        note: `jsonb_populate_recordset; CPU ${fmt(summarize(mine.map((s) => s.jsonbCpuUsPerRow)).median)} µs/row here (the form the pipeline's bulk writes take: runtime jsonRows)`,
       },
       {
         id: `e2e.${mode}.throughput`,

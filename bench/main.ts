@@ -229,7 +229,7 @@ const printE2eBreakdown = (samples: ReadonlyArray<E2eSample>) => {
       const sum = med(mine.map((s) => s.handlerSeconds[c]?.sum ?? 0));
       const count = med(mine.map((s) => s.handlerSeconds[c]?.count ?? 0));
       out.push(
-        `      ${c.padEnd(34)} ${String(count).padStart(5)} handled, ${fmt(sum).padStart(6)} s in handlers (${fmt((sum / Math.max(count, 1)) * 1000)} ms each)`,
+        `      ${c.padEnd(34)} ${String(count).padStart(5)} handler calls, ${fmt(sum).padStart(6)} s in them (${fmt((sum / Math.max(count, 1)) * 1000)} ms each)`,
       );
     }
   }

@@ -111,7 +111,7 @@ export const runRawJetStream = (config: BenchConfig): Promise<RawJetStreamResult
         value: noTracesPublish,
         baseline: { label: "async publish (client defaults)", unit: "msg/s", value: publish },
         ratio: ratioOf(noTracesPublish, publish),
-        note: "client defaults build 2 Error objects (stack traces) per request; the runtime uses the defaults",
+        note: "client defaults build 2 Error objects (stack traces) per request; the runtime connects with noAsyncTraces",
       },
       {
         id: "raw.consume",
