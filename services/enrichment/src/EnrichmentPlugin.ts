@@ -5,8 +5,9 @@ import {
   EnrichmentFailedEvent,
 } from "@leadflow/contracts";
 import { Db, definePlugin, type HandlerContext, ProviderHttpLive, stageFailureHook } from "@leadflow/runtime";
-import { Config, Effect, Layer } from "effect";
+import { Effect, Layer } from "effect";
 import { ContactChain, ContactChainLive } from "./contacts/ContactChain.js";
+import { enrichmentConcurrencyConfig } from "./EnrichmentConfig.js";
 import { type CompanyResult, loadCompanies, saveResults } from "./EnrichmentStore.js";
 import { ProviderCache, ProviderCacheLive } from "./ProviderCache.js";
 import { PhoneChain, PhoneChainLive } from "./phones/PhoneChain.js";
@@ -34,7 +35,7 @@ const lookUp = (command: EnrichmentCommand) =>
     const phones = yield* PhoneChain;
     const contactChain = yield* ContactChain;
     const cache = yield* ProviderCache;
-    const concurrency = yield* Config.integer("ENRICHMENT_CONCURRENCY").pipe(Config.withDefault(8));
+    const concurrency = yield* enrichmentConcurrencyConfig;
     const companies = yield* loadCompanies(sql, command.companyIds);
     const phonesBySource: Record<string, number> = {};
     const contactsBySource: Record<string, number> = {};
@@ -127,10 +128,13 @@ const ChainsLive = Layer.mergeAll(PhoneChainLive, ContactChainLive).pipe(
   Layer.provideMerge(Layer.mergeAll(ProviderHttpLive, ProviderCacheLive, WebsiteLive)),
 );
 
+/** A bad ENRICHMENT_CONCURRENCY stops the service at start, rather than failing every task. */
+const SettingsChecked = Layer.effectDiscard(enrichmentConcurrencyConfig);
+
 /** Enrichment: a phone and a decision-maker for the high-tier companies of a run. */
 export const EnrichmentPlugin = definePlugin({
   name: "enrichment",
-  layer: ChainsLive,
+  layer: Layer.merge(ChainsLive, SettingsChecked),
   consumers: [
     {
       contract: EnrichmentEnrich,
