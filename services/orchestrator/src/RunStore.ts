@@ -1,5 +1,5 @@
 import type { RunRequest, RunStatus, RunSummary, Stage, StageSummary } from "@leadflow/contracts";
-import { query, type Tx } from "@leadflow/runtime";
+import { jsonRows, query, type Tx } from "@leadflow/runtime";
 import { Effect } from "effect";
 import type { RunView } from "./RunMachine.js";
 
@@ -101,20 +101,26 @@ export const insertTasks = (tx: Tx, tasks: ReadonlyArray<NewTask>) =>
   tasks.length === 0
     ? Effect.void
     : query(tx`
-        insert into tasks ${tx(
+        insert into tasks (id, run_id, agent, chunk, attempt, params, status, not_before, started_at,
+          deadline_at)
+        select * from jsonb_to_recordset(${jsonRows(
+          tx,
           tasks.map((t) => ({
             id: t.id,
             run_id: t.runId,
             agent: t.agent,
             chunk: t.chunk,
             attempt: t.attempt,
-            params: tx.json(t.params as never),
+            params: t.params,
             status: "running",
             not_before: new Date(Date.now() + t.delayMs),
             started_at: new Date(Date.now() + t.delayMs),
             deadline_at: new Date(Date.now() + t.delayMs + t.deadlineMs),
           })),
-        )}`).pipe(Effect.asVoid);
+        )}) as r(id uuid, run_id text, agent text, chunk integer, attempt integer, params jsonb,
+          status text, not_before timestamptz, started_at timestamptz, deadline_at timestamptz)`).pipe(
+        Effect.asVoid,
+      );
 
 /** Tasks past their deadline, locked for this sweep (other replicas skip them). */
 export const overdueTasks = (tx: Tx, limit: number) =>
