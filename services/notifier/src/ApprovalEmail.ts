@@ -15,7 +15,7 @@ export interface ApprovalEmail {
 
 export interface ApprovalEmailInput {
   readonly request: ApprovalRequestRow;
-  /** Totals over every item and the first `EMAIL_DETAIL_ROWS` items (`loadDigest`). */
+  /** Totals over every item and the items shown in full: the first `EMAIL_DETAIL_ROWS` (`loadDigest`). */
   readonly digest: ApprovalDigest;
   readonly link: string;
   readonly linkExpiresAt: Date;
@@ -160,16 +160,14 @@ const leadsContent = (r: ApprovalRequestRow, digest: LeadsDigest): Content => {
     },
     details: {
       header: ["Company", "Tier", "Score", "Savings (mid)"],
-      rows: digest.top
-        .slice(0, EMAIL_DETAIL_ROWS)
-        .map((l) => [
-          `${l.name} (${place(l.city, l.state)})`,
-          l.tier ?? "–",
-          l.score === null ? "–" : String(l.score),
-          money(l.savingsMid),
-        ]),
+      rows: digest.top.map((l) => [
+        `${l.name} (${place(l.city, l.state)})`,
+        l.tier ?? "–",
+        l.score === null ? "–" : String(l.score),
+        money(l.savingsMid),
+      ]),
     },
-    more: Math.max(0, total - Math.min(digest.top.length, EMAIL_DETAIL_ROWS)),
+    more: Math.max(0, total - digest.top.length),
     button: "Review the leads",
   };
 };
@@ -187,11 +185,9 @@ const draftsContent = (r: ApprovalRequestRow, digest: DraftsDigest): Content => 
     },
     details: {
       header: ["Company", "Recipient", "Subject"],
-      rows: digest.top
-        .slice(0, EMAIL_DETAIL_ROWS)
-        .map((d) => [d.companyName, d.toEmail ?? "no recipient", d.subject]),
+      rows: digest.top.map((d) => [d.companyName, d.toEmail ?? "no recipient", d.subject]),
     },
-    more: Math.max(0, total - Math.min(digest.top.length, EMAIL_DETAIL_ROWS)),
+    more: Math.max(0, total - digest.top.length),
     button: "Review the drafts",
   };
 };
