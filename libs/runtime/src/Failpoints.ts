@@ -37,6 +37,9 @@ export const setFailpoints = (spec: string): void => {
   points = parse(spec);
 };
 
+/** Whether an action is registered for `name`. */
+export const hasFailpoint = (name: string): boolean => points.size > 0 && points.has(name);
+
 /** Runs the action registered for `name`, if any. */
 export const failpoint = (name: string): Effect.Effect<void> => {
   if (points.size === 0) return Effect.void;

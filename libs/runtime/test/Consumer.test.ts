@@ -65,6 +65,17 @@ const Slow = contract({
   schema: Schema.Struct({ n: Schema.Int }),
   messageId: (m) => `slow:${m.n}`,
 });
+// a slow consumer (one at a time, 2.5 s each) whose ack deadline (2 s) is shorter than the wait
+// of the message queued behind the one it works on
+const Queued = contract({
+  name: "test-queued",
+  stream: "cmd",
+  filter: "leadflow.cmd.test.queued",
+  subject: () => "leadflow.cmd.test.queued",
+  schema: Schema.Struct({ n: Schema.Int }),
+  messageId: (m) => `queued:${m.n}`,
+});
+const queuedPrepares: Array<{ n: number; deliveries: number }> = [];
 let prepares = 0;
 let inTransactionDuringPrepare: number | undefined;
 
@@ -96,6 +107,17 @@ beforeAll(async () => {
           query(ctx.tx`insert into test_items (n) values (${500_000 + prepared.doubled})`).pipe(
             Effect.asVoid,
           ),
+      },
+      {
+        contract: Queued,
+        concurrency: 1,
+        ackWait: "2 seconds",
+        prepare: (msg, meta) =>
+          Effect.sync(() => queuedPrepares.push({ n: msg.n, deliveries: meta.deliveries })).pipe(
+            Effect.zipRight(Effect.sleep("2500 millis")),
+          ),
+        handle: (msg, ctx) =>
+          query(ctx.tx`insert into test_items (n) values (${700_000 + msg.n})`).pipe(Effect.asVoid),
       },
       {
         contract: Hang,
@@ -307,6 +329,34 @@ describe("prepare", () => {
     } finally {
       setFailpoints("");
     }
+  });
+});
+
+describe("a slow consumer", () => {
+  it("keeps a message that waits behind a slow handler from being redelivered (working() while queued)", async () => {
+    const nc = await connect({ servers: nats.url });
+    const { jetstream } = await import("@nats-io/jetstream");
+    const js = jetstream(nc);
+    for (const n of [1, 2]) {
+      await js.publish("leadflow.cmd.test.queued", new TextEncoder().encode(JSON.stringify({ n })), {
+        msgID: `queued:${n}`,
+      });
+    }
+    await waitFor(
+      async () =>
+        (await db.sql`select count(*)::int as n from test_items where n in (700001, 700002)`)[0]!.n === 2,
+      { what: "both queued messages applied", timeoutMs: 15_000 },
+    );
+    // message 2 waited 2.5 s for message 1, past its 2 s ack deadline: it was still prepared once
+    expect(queuedPrepares).toEqual([
+      { n: 1, deliveries: 1 },
+      { n: 2, deliveries: 1 },
+    ]);
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.consumers.info("LEADFLOW_CMD", "tester-test-queued");
+    expect(info.num_redelivered).toBe(0);
+    expect(info.delivered.consumer_seq).toBe(2);
+    await nc.close();
   });
 });
 
