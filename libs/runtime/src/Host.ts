@@ -17,6 +17,7 @@ import { runConsumer } from "./Consumer.js";
 import { Db, type DbOptions, makeDb } from "./Db.js";
 import type { NatsError } from "./Errors.js";
 import { runHeartbeats } from "./Heartbeat.js";
+import { HousekeepingConfig, type HousekeepingOptions, runHousekeeping } from "./Housekeeping.js";
 import { makeHealthApp, serveHttp } from "./Http.js";
 import { Metrics, makeMetrics } from "./Metrics.js";
 import { makeNats, Nats, type NatsOptions } from "./Nats.js";
@@ -34,6 +35,11 @@ export interface HostOptions {
   readonly version?: string;
   readonly relay?: RelayOptions;
   readonly heartbeatInterval?: Duration.DurationInput;
+  /**
+   * Retention sweeps of the inbox and outbox (`Housekeeping.ts`); default from the environment
+   * (`INBOX_RETENTION`, `OUTBOX_RETENTION`, `HOUSEKEEPING_INTERVAL`); `false` runs none.
+   */
+  readonly housekeeping?: HousekeepingOptions | false;
 }
 
 export interface RunningHost {
@@ -60,6 +66,8 @@ export const makeRuntimeContext = (options: Pick<HostOptions, "name" | "db" | "n
  */
 export const startHost = (plugins: ReadonlyArray<AnyPlugin>, options: HostOptions) =>
   Effect.gen(function* () {
+    // configuration first: a bad value stops the host before it connects to anything
+    const housekeeping = options.housekeeping ?? (yield* HousekeepingConfig);
     const context = yield* makeRuntimeContext(options);
     const instance = randomUUID().slice(0, 8);
     const running: Array<Ref.Ref<boolean>> = [];
@@ -95,6 +103,7 @@ export const startHost = (plugins: ReadonlyArray<AnyPlugin>, options: HostOption
       options.version ?? "0.1.0",
       options.heartbeatInterval,
     ).pipe(Effect.provide(context));
+    if (housekeeping) yield* Effect.forkScoped(runHousekeeping(housekeeping).pipe(Effect.provide(context)));
     let port: number | undefined;
     if (options.port !== undefined) {
       const app = yield* makeHealthApp([

@@ -17,6 +17,8 @@ export interface MetricsShape {
   /** Calls to third-party APIs, by provider and outcome (`ok`, `rate_limited`, `server_error`, `client_error`, `timeout`, `network_error`, `invalid_response`). */
   readonly providerCalls: Counter<"provider" | "outcome">;
   readonly providerDuration: Histogram<"provider">;
+  /** Rows the housekeeping sweep deleted, by table (`inbox`, `outbox`). */
+  readonly housekeepingDeleted: Counter<"table">;
 }
 
 export class Metrics extends Context.Tag("leadflow/runtime/Metrics")<Metrics, MetricsShape>() {}
@@ -69,6 +71,12 @@ export const makeMetrics = (service: string, options: { defaultMetrics?: boolean
       help: "Duration of third-party API calls",
       labelNames: ["provider"],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    housekeepingDeleted: new Counter({
+      name: "leadflow_housekeeping_deleted_rows_total",
+      help: "Rows the housekeeping sweep deleted after their retention, by table",
+      labelNames: ["table"],
       registers,
     }),
   };

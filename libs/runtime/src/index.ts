@@ -46,6 +46,14 @@ export {
   type RunningHost,
   startHost,
 } from "./Host.js";
+export {
+  defaultHousekeeping,
+  HousekeepingConfig,
+  type HousekeepingOptions,
+  runHousekeeping,
+  type SweepResult,
+  sweep,
+} from "./Housekeeping.js";
 export { makeHealthApp, type ReadinessCheck, serveHttp } from "./Http.js";
 export { callInWorker } from "./IsolatedCall.js";
 export { Metrics, MetricsLive, type MetricsShape, MetricsTest, makeMetrics } from "./Metrics.js";

@@ -12,6 +12,7 @@ import {
   embeddedPostgresPoolMax,
   startEmbeddedPostgres,
 } from "../src/embedded/EmbeddedPostgres.js";
+import { defaultHousekeeping, sweep } from "../src/Housekeeping.js";
 
 const connect = (url: string, max = embeddedPostgresPoolMax): Sql =>
   postgres(url, { max, onnotice: () => undefined, connect_timeout: 5 });
@@ -59,6 +60,26 @@ describe("embedded Postgres (PGlite behind a wire-protocol socket)", () => {
     expect(approvalId?.id).toMatch(/^[0-9a-f-]{36}$/);
     await expect(sql`insert into runs (id, industry, location, requested_count, request, status)
       values ('r0', 'x', 'y', 0, '{}', 'requested')`).rejects.toMatchObject({ code: "23514" });
+  });
+
+  it("runs the housekeeping sweep (BRIN indexes, advisory lock, bounded deletes)", async () => {
+    await sql`insert into inbox (consumer, message_id, processed_at)
+      select 'c', 'm' || g, now() - make_interval(days => case when g <= 5 then 20 else 1 end)
+      from generate_series(1, 8) g`;
+    const options = { ...defaultHousekeeping, chunk: 2 };
+    // as `leadflow dev` runs it (one connection), and as a service would (a pool, the lock)
+    expect(await Effect.runPromise(sweep(sql, options, true))).toEqual({
+      skipped: false,
+      inbox: 5,
+      outbox: 0,
+    });
+    await sql`update inbox set processed_at = now() - interval '20 days' where message_id = 'm6'`;
+    expect(await Effect.runPromise(sweep(sql, options, false))).toEqual({
+      skipped: false,
+      inbox: 1,
+      outbox: 0,
+    });
+    expect((await sql`select count(*)::int as n from inbox`)[0]!.n).toBe(2);
   });
 
   it("rolls a failed transaction back and commits a good one", async () => {
