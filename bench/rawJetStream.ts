@@ -56,7 +56,7 @@ export const runRawJetStream = (config: BenchConfig): Promise<RawJetStreamResult
         consumeRates.push(rate(n, consumeMs.ms));
         await client.jsm.consumers.delete(stream, durable);
 
-        // the same with max_messages = 4: the pull size the runtime's single mode asks for
+        // the same with max_messages = 4: the pull of a slow stage (maxGroup 1, concurrency 4)
         // (capacity = concurrency × batch size = 4 × 1)
         const smallSubject = `leadflow.cmd.bench.rawsmall.r${rep}`;
         await publishBench(client, smallSubject, "bench-raw", `rawsmall-${rep}`, n, config.publishWindow);
@@ -129,7 +129,7 @@ export const runRawJetStream = (config: BenchConfig): Promise<RawJetStreamResult
         value: smallPull,
         baseline: { label: "consume + ack, max_messages=100", unit: "msg/s", value: consume },
         ratio: ratioOf(smallPull, consume),
-        note: "the pull size the runtime asks for in single mode (concurrency 4 × batch 1)",
+        note: "the pull of a slow stage's consumer (concurrency 4 × maxGroup 1); the no-op runtime pulls 400",
       },
     ];
     return { figures, publish, consume };
