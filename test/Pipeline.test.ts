@@ -24,7 +24,7 @@ import {
   startHunterFake,
   startOllamaFake,
 } from "@leadflow/testkit/fakes";
-import { WriterPlugin } from "@leadflow/writer";
+import { escapeHtml, WriterPlugin } from "@leadflow/writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // Six hospitals from a CSV; Google Places knows four of their phones, Hunter has people at four
@@ -218,9 +218,18 @@ describe("a whole run through the provider fakes", () => {
     );
     const run = await runToGate("llm-bad-1");
     expect(run.status).toBe("awaiting_approval");
-    const drafts = await db.sql<{ backend: string; is_fallback: boolean }[]>`
-      select backend, is_fallback from email_drafts where run_id = 'llm-bad-1'`;
+    const drafts = await db.sql<
+      { backend: string; is_fallback: boolean; body_text: string; body_html: string }[]
+    >`
+      select backend, is_fallback, body_text, body_html from email_drafts where run_id = 'llm-bad-1'`;
     expect(drafts.length).toBe(4);
+    // each row's HTML is its own text rendered (the HTML is stored apart from the other columns)
+    for (const d of drafts) {
+      const body = d.body_text.split("\n\n--\n")[0]!;
+      for (const line of body.split("\n").filter((l) => l.trim() !== "")) {
+        expect(d.body_html).toContain(escapeHtml(line.trim()));
+      }
+    }
     expect(drafts.filter((d) => d.is_fallback).length).toBeGreaterThanOrEqual(1);
     expect(drafts.filter((d) => d.is_fallback).every((d) => d.backend === "template")).toBe(true);
     expect(run.summary.drafts?.fallbacks).toBeGreaterThanOrEqual(1);

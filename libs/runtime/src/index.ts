@@ -27,6 +27,7 @@ export {
   makeDb,
   query,
   type Tx,
+  textRows,
 } from "./Db.js";
 export {
   DbError,

@@ -2,7 +2,7 @@ import { createTestDatabase, type TestDatabase } from "@leadflow/testkit";
 import { Effect, Either } from "effect";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jsonRows, query } from "../src/Db.js";
+import { jsonRows, query, textRows } from "../src/Db.js";
 
 let db: TestDatabase;
 
@@ -49,6 +49,38 @@ describe("jsonRows", () => {
     expect(row!.at).toEqual(new Date("2026-01-02T03:04:05.000Z"));
     // a backslash followed by "u0000" is text, not a NUL: kept as it was
     expect(row!.raw).toEqual({ note: ["xy", { deep: "z" }], literal: "\\u0000 stays" });
+  });
+});
+
+describe("textRows", () => {
+  const zip = async (values: ReadonlyArray<string>) =>
+    (
+      await db.sql`select r.id, r.body from rows from (
+        jsonb_to_recordset(${jsonRows(
+          db.sql,
+          values.map((_, i) => ({ id: i + 1 })),
+        )}) as (id integer),
+        ${textRows(db.sql, values)}) as r(id, body)`
+    ).map((r) => [r.id, r.body]);
+
+  it("gives row k the k-th value, whatever the text holds (quotes, backslashes, newlines, Unicode, HTML)", async () => {
+    const html = `<td style="font-family:'Helvetica'">Caf\u00e9 \\ "quoted" \r\n${"x".repeat(20_000)}</td>`;
+    const values = [html, "", "  ", "O'Brien\\n", "🏥 {a,b} NULL", ""];
+    expect(await zip(values)).toEqual(values.map((v, i) => [i + 1, v]));
+  });
+
+  it("keeps one row for one value, empty or not, and no row for none", async () => {
+    expect(await zip([""])).toEqual([[1, ""]]);
+    expect(await zip(["only"])).toEqual([[1, "only"]]);
+    expect(await zip([])).toEqual([]);
+  });
+
+  it("drops NUL and the separator (U+0001) from a value instead of shifting the rows after it", async () => {
+    expect(await zip(["a\u0001b", "c\u0000d", "e"])).toEqual([
+      [1, "ab"],
+      [2, "cd"],
+      [3, "e"],
+    ]);
   });
 });
 

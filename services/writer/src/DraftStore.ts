@@ -1,4 +1,4 @@
-import { jsonRows, query, type Tx } from "@leadflow/runtime";
+import { jsonRows, query, type Tx, textRows } from "@leadflow/runtime";
 import { Effect } from "effect";
 import type { Sql } from "postgres";
 import type { Draft, DraftInput } from "./DraftInput.js";
@@ -87,29 +87,37 @@ export interface WrittenDraft {
   readonly draft: Draft;
 }
 
-/** Stores the drafts (one first email per company: a repeat is a no-op); returns how many were new. */
+/**
+ * Stores the drafts (one first email per company: a repeat is a no-op); returns how many were new.
+ * The rendered HTML (≈ 7 KB each) goes as its own text parameter (`textRows`), not inside the
+ * JSON of the other columns.
+ */
 export const saveDrafts = (tx: Tx, runId: string, drafts: ReadonlyArray<WrittenDraft>) =>
   drafts.length === 0
     ? Effect.succeed(0)
     : query(tx<{ id: string }[]>`
         insert into email_drafts (company_id, contact_id, run_id, sequence, to_email, to_name, subject,
-          body_text, body_html, backend, is_fallback)
-        select * from jsonb_to_recordset(${jsonRows(
-          tx,
-          drafts.map(({ job, draft }) => ({
-            company_id: job.input.companyId,
-            contact_id: job.contactId,
-            run_id: runId,
-            sequence: 0,
-            to_email: job.input.contact?.email ?? null,
-            to_name: job.input.contact?.fullName ?? null,
-            subject: draft.subject,
-            body_text: draft.bodyText,
-            body_html: draft.bodyHtml,
-            backend: draft.backend,
-            is_fallback: draft.isFallback,
-          })),
-        )}) as r(company_id uuid, contact_id uuid, run_id text, sequence integer, to_email text,
-          to_name text, subject text, body_text text, body_html text, backend text, is_fallback boolean)
+          body_text, backend, is_fallback, body_html)
+        select * from rows from (
+          jsonb_to_recordset(${jsonRows(
+            tx,
+            drafts.map(({ job, draft }) => ({
+              company_id: job.input.companyId,
+              contact_id: job.contactId,
+              run_id: runId,
+              sequence: 0,
+              to_email: job.input.contact?.email ?? null,
+              to_name: job.input.contact?.fullName ?? null,
+              subject: draft.subject,
+              body_text: draft.bodyText,
+              backend: draft.backend,
+              is_fallback: draft.isFallback,
+            })),
+          )}) as (company_id uuid, contact_id uuid, run_id text, sequence integer, to_email text,
+            to_name text, subject text, body_text text, backend text, is_fallback boolean),
+          ${textRows(
+            tx,
+            drafts.map(({ draft }) => draft.bodyHtml),
+          )})
         on conflict (company_id, sequence) do nothing
         returning id`).pipe(Effect.map((rows) => rows.length));

@@ -3,6 +3,7 @@ export type { Draft, DraftInput } from "./DraftInput.js";
 export {
   EmailRenderer,
   EmailRendererLive,
+  escapeHtml,
   everyTimeRenderer,
   makeEmailRenderer,
   renderEveryTime,
