@@ -1,5 +1,5 @@
 import { type AnyPlugin, type HostOptions, startHost } from "@leadflow/runtime";
-import { Effect, Exit, Scope } from "effect";
+import { Cause, Effect, Exit, Scope } from "effect";
 
 export interface TestHost {
   readonly port: number | undefined;
@@ -12,14 +12,21 @@ export const startTestHost = async (
   options: { databaseUrl: string; natsUrl: string } & Partial<HostOptions>,
 ): Promise<TestHost> => {
   const scope = Effect.runSync(Scope.make());
-  const host = await Effect.runPromise(
+  const started = await Effect.runPromiseExit(
     startHost(plugins, {
       name: options.name ?? "test",
       db: options.db ?? { url: options.databaseUrl },
       nats: options.nats ?? { servers: options.natsUrl },
       port: options.port,
       heartbeatInterval: options.heartbeatInterval,
+      housekeeping: options.housekeeping,
     }).pipe(Scope.extend(scope)),
   );
+  if (Exit.isFailure(started)) {
+    // what did start (pools, connections, consumers) must not outlive the failure
+    await Effect.runPromise(Scope.close(scope, started));
+    throw new Error(`test host did not start: ${Cause.pretty(started.cause)}`);
+  }
+  const host = started.value;
   return { port: host.port, stop: () => Effect.runPromise(Scope.close(scope, Exit.void)) };
 };
