@@ -3,6 +3,7 @@ import type { PendingQuery, Row, RowList, Sql } from "postgres";
 import { Db, query } from "./Db.js";
 import { DbError } from "./Errors.js";
 import { Metrics } from "./Metrics.js";
+import { streamConfigs } from "./Nats.js";
 
 /**
  * Retention of the runtime's own bookkeeping. Every handled message leaves an inbox row and
@@ -140,6 +141,16 @@ export const runHousekeeping = (options: HousekeepingOptions) =>
   Effect.gen(function* () {
     const { sql, singleConnection } = yield* Db;
     const metrics = yield* Metrics;
+    // the streams the consumers read (the dead-letter stream is replayed by republishing)
+    const longestReplay = Duration.nanos(
+      BigInt(Math.max(streamConfigs.cmd.max_age, streamConfigs.evt.max_age)),
+    );
+    if (Duration.lessThan(options.inboxRetention, longestReplay)) {
+      yield* Effect.logWarning(
+        `INBOX_RETENTION (${Duration.format(options.inboxRetention)}) is shorter than the streams keep a message ` +
+          `(${Duration.format(longestReplay)}): a consumer recreated and replaying its stream could apply a message twice`,
+      );
+    }
     const once = sweep(sql, options, singleConnection).pipe(
       Effect.tap((r) =>
         Effect.sync(() => {

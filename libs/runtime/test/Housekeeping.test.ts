@@ -5,16 +5,19 @@ import {
   type TestNats,
   waitFor,
 } from "@leadflow/testkit";
-import { ConfigProvider, Duration, Effect, Either, Exit, Scope } from "effect";
+import { ConfigProvider, Duration, Effect, Either, Exit, Fiber, Logger, Scope } from "effect";
 import postgres from "postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { makeDb } from "../src/Db.js";
 import {
   defaultHousekeeping,
   HousekeepingConfig,
   type HousekeepingOptions,
+  runHousekeeping,
   sweep,
 } from "../src/Housekeeping.js";
-import { Metrics, startHost } from "../src/index.js";
+import { Db, Metrics, startHost } from "../src/index.js";
+import { makeMetrics } from "../src/Metrics.js";
 
 let db: TestDatabase;
 let nats: TestNats;
@@ -117,6 +120,38 @@ describe("housekeeping sweep", () => {
     } finally {
       await Effect.runPromise(Scope.close(scope, Exit.void));
     }
+  });
+});
+
+describe("housekeeping start-up", () => {
+  const warnings = async (inboxRetention: Duration.Duration) => {
+    const logged: string[] = [];
+    const logger = Logger.make(({ logLevel, message }) => {
+      if (logLevel._tag === "Warning") logged.push(String(message));
+    });
+    await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const pool = yield* makeDb({ url: db.url });
+          const fiber = yield* Effect.fork(
+            runHousekeeping({ ...options, inboxRetention, firstSweepAfter: Duration.hours(1) }).pipe(
+              Effect.provideService(Db, pool),
+              Effect.provideService(Metrics, makeMetrics("test", { defaultMetrics: false })),
+            ),
+          );
+          yield* Effect.sleep("50 millis");
+          yield* Fiber.interrupt(fiber);
+        }),
+      ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger))),
+    );
+    return logged;
+  };
+
+  it("warns when the inbox forgets sooner than a stream could replay a message", async () => {
+    expect(await warnings(Duration.days(2))).toEqual([
+      expect.stringMatching(/INBOX_RETENTION \(2d\) is shorter than the streams keep a message \(14d\)/),
+    ]);
+    expect(await warnings(Duration.days(15))).toEqual([]);
   });
 });
 
