@@ -1,4 +1,4 @@
-import { Config, Duration, Effect, Schedule } from "effect";
+import { Cause, Config, Duration, Effect, Schedule } from "effect";
 import type { PendingQuery, Row, RowList, Sql } from "postgres";
 import { Db, query } from "./Db.js";
 import { DbError } from "./Errors.js";
@@ -165,8 +165,8 @@ export const runHousekeeping = (options: HousekeepingOptions) =>
             )
           : Effect.void,
       ),
-      // a failed sweep (Postgres away) is tried again next time; nothing depends on it
-      Effect.catchAll((e) => Effect.logWarning("housekeeping sweep failed", e.message)),
+      // a failed sweep (Postgres away, or a bug) is tried again next time; nothing depends on it
+      Effect.catchAllCause((cause) => Effect.logWarning("housekeeping sweep failed", Cause.pretty(cause))),
     );
     yield* once.pipe(Effect.repeat(Schedule.spaced(options.interval)), Effect.delay(options.firstSweepAfter));
   });
