@@ -72,6 +72,8 @@ describe("textRows", () => {
   it("keeps one row for one value, empty or not, and no row for none", async () => {
     expect(await zip([""])).toEqual([[1, ""]]);
     expect(await zip(["only"])).toEqual([[1, "only"]]);
+    const html = `<a href="x">"{a,b}" \\ NULL</a>`;
+    expect(await zip([html])).toEqual([[1, html]]);
     expect(await zip([])).toEqual([]);
   });
 
