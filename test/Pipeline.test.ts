@@ -37,8 +37,14 @@ const hospitals = [
   ["Riverside Rehabilitation Hospital", "riversiderehab.test", null],
   ["Grand Island Community Hospital", "grandislandcommunity.test", null],
 ] as const;
-// a NUL in a CSV cell (Postgres stores none): dropped on the way in, not a failed run
-const inCsv = (name: string) => name.replace("Grand Island ", "Grand Island \u0000");
+// a NUL (Postgres stores none), a tab, a line break and a terminal escape in CSV names: stored
+// as the plain names (the assertions below use them), not a failed run
+const inCsv = (name: string) =>
+  name
+    .replace("Grand Island ", "Grand Island \u0000")
+    .replace("Lakeside ", "Lakeside\t")
+    .replace("Erie County ", "Erie County\r\n")
+    .replace("Riverside ", "Riverside\u001b ");
 
 let db: TestDatabase;
 let nats: TestNats;

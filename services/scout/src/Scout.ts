@@ -1,4 +1,5 @@
 import { Effect } from "effect";
+import { cleanCompany } from "./Clean.js";
 import { makeDeduper } from "./Dedupe.js";
 import { type FoundCompany, type ScoutSource, type SearchQuery, SourceError } from "./Source.js";
 
@@ -50,8 +51,10 @@ export const gather = (
         continue;
       }
       let added = 0;
-      for (const company of result.right) {
+      for (const found of result.right) {
         if (companies.length >= query.count) break;
+        // every source's text is cleaned here, before de-duplication and storage
+        const company = cleanCompany(found);
         if (!deduper.add(company)) continue;
         companies.push(company);
         added++;

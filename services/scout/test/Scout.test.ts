@@ -113,3 +113,47 @@ describe("gather", () => {
     expect(Either.isLeft(result)).toBe(true);
   });
 });
+
+describe("text from sources", () => {
+  it("drops control characters (a terminal escape, NUL) and turns tabs and line breaks into spaces, keeping the source's record", async () => {
+    const hostile: FoundCompany = {
+      ...company("Acme\u001b[31m\tGeneral\r\nHospital\u0000", "csv", "https://acme.test/\u0007"),
+      address: " 1 Main St\u2028Suite 2 ",
+      city: "Buf\u0085falo",
+      raw: { name: "Acme\u001b[31m\tGeneral\r\nHospital\u0000" },
+    };
+    const clean = company("Erie County Medical Center", "csv", "https://ecmc.test/");
+    const result = await Effect.runPromise(
+      gather([{ name: "csv", search: () => Effect.succeed([hostile, clean]) }], query),
+    );
+    expect(result.companies[0]).toMatchObject({
+      name: "Acme[31m General Hospital",
+      address: "1 Main St Suite 2",
+      city: "Buffalo",
+      website: "https://acme.test/",
+      raw: { name: "Acme\u001b[31m\tGeneral\r\nHospital\u0000" },
+    });
+    // a company with nothing to clean comes through as it was
+    expect(result.companies[1]).toBe(clean);
+  });
+
+  it("de-duplicates what is the same company once cleaned", async () => {
+    const result = await Effect.runPromise(
+      gather(
+        [
+          {
+            name: "csv",
+            search: () =>
+              Effect.succeed([
+                company("Lakeside Hospital", "csv", "https://lakeside.test/\u0001"),
+                company("Lakeside\tHospital", "csv", "https://lakeside.test/"),
+                company("\u0007\u0008", "csv", null),
+              ]),
+          },
+        ],
+        query,
+      ),
+    );
+    expect(result.companies.map((c) => c.name)).toEqual(["Lakeside Hospital", "(no name)"]);
+  });
+});
