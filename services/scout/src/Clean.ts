@@ -38,10 +38,14 @@ const TEXT_FIELDS = [
 export const cleanCompany = (c: FoundCompany): FoundCompany => {
   // a name of nothing but control characters is still a company the source reported
   const name = cleanLine(c.name) || "(no name)";
-  let changed: Record<string, string | null> | undefined = name === c.name ? undefined : { name };
+  const changed: Record<string, string | null> = name === c.name ? {} : { name };
+  let any = name !== c.name;
   for (const field of TEXT_FIELDS) {
     const value = cleanLine(c[field]);
-    if (value !== c[field]) (changed ??= {})[field] = value;
+    if (value !== c[field]) {
+      changed[field] = value;
+      any = true;
+    }
   }
-  return changed === undefined ? c : { ...c, ...changed };
+  return any ? { ...c, ...changed } : c;
 };
