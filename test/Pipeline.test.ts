@@ -17,6 +17,7 @@ import {
   waitFor,
 } from "@leadflow/testkit";
 import {
+  fakeHunterEmail,
   type GooglePlacesPhoneFake,
   type HunterFake,
   type OllamaFake,
@@ -69,7 +70,23 @@ beforeAll(async () => {
           website: `https://${domain}/`,
         })),
     }),
-    startHunterFake({ domains: { "riversiderehab.test": [], "eriecountymedical.test": [] } }),
+    startHunterFake({
+      domains: {
+        "riversiderehab.test": [],
+        "eriecountymedical.test": [],
+        // a provider's answer with a terminal escape, a header-like line break and a
+        // right-to-left override in the person's fields
+        "lakesidegeneral.test": [
+          fakeHunterEmail({
+            value: "ann.smith@lakesidegeneral.test",
+            first_name: "Ann\u001b[2J",
+            last_name: "Smith\r\nBcc: x@evil.test",
+            position: "Facilities\u202e Manager",
+            confidence: 95,
+          }),
+        ],
+      },
+    }),
   ]);
   ollama = await startOllamaFake();
   dir = await mkdtemp(join(tmpdir(), "leadflow-csv-"));
@@ -162,6 +179,15 @@ describe("a whole run through the provider fakes", () => {
     const contacts =
       await db.sql`select c.name, ct.email, ct.source from contacts ct join companies c on c.id = ct.company_id`;
     expect(contacts).toHaveLength(4);
+    // stored as clean single lines: no escape, no line break, no override
+    const [ann] = await db.sql<{ full_name: string; first_name: string; last_name: string; title: string }[]>`
+      select full_name, first_name, last_name, title from contacts where email = 'ann.smith@lakesidegeneral.test'`;
+    expect(ann).toEqual({
+      full_name: "Ann[2J Smith Bcc: x@evil.test",
+      first_name: "Ann[2J",
+      last_name: "Smith Bcc: x@evil.test",
+      title: "Facilities Manager",
+    });
     expect(contacts.every((c) => c.source === "hunter")).toBe(true);
     const approved = await db.sql<{ n: number }[]>`
       select count(*)::int as n from lead_scores where run_id = 'enrich-1' and approved_human and approved_by = 'system (contact found)'`;

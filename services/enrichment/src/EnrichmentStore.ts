@@ -1,4 +1,4 @@
-import { allowedFrom } from "@leadflow/contracts";
+import { allowedFrom, cleanLine } from "@leadflow/contracts";
 import { jsonRows, query, type Tx } from "@leadflow/runtime";
 import { Effect } from "effect";
 import type { Sql } from "postgres";
@@ -54,10 +54,12 @@ export const saveResults = (tx: Tx, runId: string, results: ReadonlyArray<Compan
         .filter((c) => c.email !== null)
         .map((c) => ({
           company_id: r.companyId,
-          full_name: c.fullName,
-          first_name: c.firstName,
-          last_name: c.lastName,
-          title: c.title,
+          // a provider's text as one clean line each (control characters would reach the
+          // draft's recipient name and the CLI's output)
+          full_name: cleanLine(c.fullName),
+          first_name: cleanLine(c.firstName),
+          last_name: cleanLine(c.lastName),
+          title: cleanLine(c.title),
           email: c.email!.toLowerCase(),
           phone: c.phone,
           source: c.source,
