@@ -154,6 +154,7 @@ export const runHousekeeping = (options: HousekeepingOptions) =>
     const once = sweep(sql, options, singleConnection).pipe(
       Effect.tap((r) =>
         Effect.sync(() => {
+          metrics.housekeepingSweeps.inc({ outcome: r.skipped ? "skipped" : "ok" });
           metrics.housekeepingDeleted.inc({ table: "inbox" }, r.inbox);
           metrics.housekeepingDeleted.inc({ table: "outbox" }, r.outbox);
         }),
@@ -166,7 +167,11 @@ export const runHousekeeping = (options: HousekeepingOptions) =>
           : Effect.void,
       ),
       // a failed sweep (Postgres away, or a bug) is tried again next time; nothing depends on it
-      Effect.catchAllCause((cause) => Effect.logWarning("housekeeping sweep failed", Cause.pretty(cause))),
+      Effect.catchAllCause((cause) =>
+        Effect.sync(() => metrics.housekeepingSweeps.inc({ outcome: "failed" })).pipe(
+          Effect.zipRight(Effect.logWarning("housekeeping sweep failed", Cause.pretty(cause))),
+        ),
+      ),
     );
     yield* once.pipe(Effect.repeat(Schedule.spaced(options.interval)), Effect.delay(options.firstSweepAfter));
   });

@@ -19,6 +19,8 @@ export interface MetricsShape {
   readonly providerDuration: Histogram<"provider">;
   /** Rows the housekeeping sweep deleted, by table (`inbox`, `outbox`). */
   readonly housekeepingDeleted: Counter<"table">;
+  /** Housekeeping sweeps by outcome (`ok`, `skipped`: another process was sweeping, `failed`). */
+  readonly housekeepingSweeps: Counter<"outcome">;
 }
 
 export class Metrics extends Context.Tag("leadflow/runtime/Metrics")<Metrics, MetricsShape>() {}
@@ -77,6 +79,12 @@ export const makeMetrics = (service: string, options: { defaultMetrics?: boolean
       name: "leadflow_housekeeping_deleted_rows_total",
       help: "Rows the housekeeping sweep deleted after their retention, by table",
       labelNames: ["table"],
+      registers,
+    }),
+    housekeepingSweeps: new Counter({
+      name: "leadflow_housekeeping_sweeps_total",
+      help: "Housekeeping sweeps, by outcome (ok, skipped while another process swept, failed)",
+      labelNames: ["outcome"],
       registers,
     }),
   };

@@ -113,9 +113,9 @@ describe("housekeeping sweep", () => {
           'leadflow_housekeeping_deleted_rows_total{table="outbox",service="test"} 8',
         ),
       );
-      expect(await metrics.registry.metrics()).toContain(
-        'leadflow_housekeeping_deleted_rows_total{table="inbox",service="test"} 7',
-      );
+      const text = await metrics.registry.metrics();
+      expect(text).toContain('leadflow_housekeeping_deleted_rows_total{table="inbox",service="test"} 7');
+      expect(text).toContain('leadflow_housekeeping_sweeps_total{outcome="ok",service="test"} 1');
       expect((await left()).outbox).toEqual({ "unpublished-old": 2, "published-recent": 3 });
     } finally {
       await Effect.runPromise(Scope.close(scope, Exit.void));
@@ -152,6 +152,36 @@ describe("housekeeping start-up", () => {
       expect.stringMatching(/INBOX_RETENTION \(2d\) is shorter than the streams keep a message \(14d\)/),
     ]);
     expect(await warnings(Duration.days(15))).toEqual([]);
+  });
+
+  it("counts a failed sweep, logs why and sweeps again at the next interval", async () => {
+    const metrics = makeMetrics("test", { defaultMetrics: false });
+    const logged: string[] = [];
+    const logger = Logger.make(({ logLevel, message }) => {
+      if (logLevel._tag === "Warning") logged.push(String(message));
+    });
+    // a pool whose server is not there: every sweep fails
+    const closed = postgres("postgres://postgres@127.0.0.1:1/none", { max: 1, connect_timeout: 1 });
+    const fiber = Effect.runFork(
+      runHousekeeping({
+        ...options,
+        firstSweepAfter: Duration.millis(0),
+        interval: Duration.millis(20),
+      }).pipe(
+        Effect.provideService(Db, { sql: closed, singleConnection: false, listen: false }),
+        Effect.provideService(Metrics, metrics),
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+      ),
+    );
+    await waitFor(async () =>
+      /leadflow_housekeeping_sweeps_total\{outcome="failed",service="test"\} [2-9]/.test(
+        await metrics.registry.metrics(),
+      ),
+    );
+    await Effect.runPromise(Fiber.interrupt(fiber));
+    await closed.end();
+    expect(logged[0]).toContain("housekeeping sweep failed");
+    expect(logged[0]).toContain("no database connection for housekeeping");
   });
 });
 
