@@ -1,10 +1,18 @@
 import { type Contract, DeadLetterInfo, deadLetterSubject, Headers, Streams } from "@leadflow/contracts";
 import { AckPolicy, DeliverPolicy, type Consumer as JsConsumer, type JsMsg } from "@nats-io/jetstream";
-import { Cause, Chunk, Duration, Effect, Either, Fiber, Queue, Ref, Schedule, Schema, Stream } from "effect";
-import { decode, type Envelope, readEnvelope, toNatsHeaders } from "./Codec.js";
+import { Cause, Duration, Effect, Either, Fiber, Ref, Schedule, Schema, Stream } from "effect";
+import {
+  decode,
+  type Envelope,
+  rawHeaderText,
+  readEnvelope,
+  readEnvelopeText,
+  toNatsHeaders,
+} from "./Codec.js";
 import { Db, query, type Tx } from "./Db.js";
 import { type DbError, describeError, NatsError, type RoutableError } from "./Errors.js";
 import { failpoint, hasFailpoint } from "./Failpoints.js";
+import { Mailbox } from "./Mailbox.js";
 import { Metrics } from "./Metrics.js";
 import { isNotFound, Nats } from "./Nats.js";
 import { OutboxRelay } from "./Outbox.js";
@@ -17,6 +25,29 @@ export interface MessageMeta {
   readonly streamSeq: number;
   readonly deliveries: number;
   readonly envelope: Envelope;
+}
+
+/**
+ * The meta of a delivered message. The subject, stream sequence and delivery count are read from
+ * the message (the last two parsed out of its reply subject) only when asked for: the usual path
+ * (an id in the headers, a handler that succeeds) never does. A class, not an object literal with
+ * getters, which V8 builds far more slowly, once per message.
+ */
+class DeliveredMeta implements MessageMeta {
+  constructor(
+    readonly consumer: string,
+    private readonly m: JsMsg,
+    readonly envelope: Envelope,
+  ) {}
+  get subject() {
+    return this.m.subject;
+  }
+  get streamSeq() {
+    return this.m.seq;
+  }
+  get deliveries() {
+    return this.m.info.deliveryCount;
+  }
 }
 
 /** The handler's view of its transaction: SQL and outbox writes commit together. */
@@ -156,7 +187,7 @@ const causeToError = (cause: Cause.Cause<RoutableError>) => {
 };
 
 /**
- * Runs one consumer: a pull consumer feeding a bounded queue, `concurrency` workers, inbox
+ * Runs one consumer: a pull consumer feeding a bounded mailbox, `concurrency` workers, inbox
  * dedupe in the handler's transaction, the outbox written in that same transaction, and
  * typed failure routing (nak with backoff, or dead-letter + bare `term()`).
  */
@@ -185,21 +216,18 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
       maxAckPending: Math.max(capacity * 4, 64),
     }).pipe(Effect.retry(Schedule.exponential("200 millis").pipe(Schedule.intersect(Schedule.recurs(10)))));
 
-    const queue = yield* Queue.bounded<JsMsg>(capacity);
+    const mailbox = new Mailbox<JsMsg>(capacity);
 
-    // the delivery info (stream sequence, delivery count) is parsed out of the reply subject only
-    // when asked for: the usual path (an id in the headers, a handler that succeeds) never does
-    const metaOf = (m: JsMsg): MessageMeta => ({
-      consumer: durable,
-      subject: m.subject,
-      get streamSeq() {
-        return m.seq;
-      },
-      get deliveries() {
-        return m.info.deliveryCount;
-      },
-      envelope: readEnvelope(m.headers, () => `${stream}:${m.seq}`),
-    });
+    // a message from outside without an id is known by its place in the stream
+    const seqId = (m: JsMsg) => `${stream}:${m.seq}`;
+    const metaOf = (m: JsMsg): MessageMeta => {
+      const text = rawHeaderText(m);
+      return new DeliveredMeta(
+        durable,
+        m,
+        text === undefined ? readEnvelope(m.headers, () => seqId(m)) : readEnvelopeText(text, seqId, m),
+      );
+    };
 
     /** Runs `body` in a transaction (SQL and outbox commit together) with the message's context. */
     const transact = <X, E, R2>(
@@ -445,17 +473,12 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
         Effect.uninterruptible,
       );
 
-    const worker = Effect.forever(
-      Effect.flatMap(
-        spec.batch
-          ? Queue.takeBetween(queue, 1, batchSize)
-          : // share what is waiting among the workers rather than one taking it all
-            Effect.flatMap(Queue.size(queue), (waiting) =>
-              Queue.takeBetween(queue, 1, Math.max(1, Math.min(batchSize, Math.ceil(waiting / concurrency)))),
-            ),
-        (chunk) => handleMessages(Chunk.toReadonlyArray(chunk)),
-      ),
-    );
+    // batch mode takes a full batch; single mode shares what is waiting among the workers
+    // rather than one taking it all
+    const takeSize = spec.batch
+      ? () => batchSize
+      : (waiting: number) => Math.min(batchSize, Math.ceil(waiting / concurrency));
+    const worker = Effect.forever(Effect.flatMap(mailbox.take(takeSize), handleMessages));
 
     // the live pull, so shutdown can end it first: interrupting a pending iterator read would
     // otherwise wait for an iterator that only ends once it is stopped
@@ -463,7 +486,7 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
     let stopping = false;
 
     /**
-     * Moves messages from the pull's iterator into the queue: straight in while there is room,
+     * Moves messages from the pull's iterator into the mailbox: straight in while there is room,
      * waiting only when it is full (the iterator issues the next pull as it is read, so this
      * wait is the backpressure). A plain loop: no Effect stream step per message.
      */
@@ -472,17 +495,26 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
         try: async () => {
           for await (const m of messages) {
             // shutting down: what is still arriving goes straight back
-            if (stopping) m.nak();
-            else {
-              held.add(m);
-              if (!Queue.unsafeOffer(queue, m)) await Effect.runPromise(Queue.offer(queue, m));
+            if (stopping) {
+              m.nak();
+              continue;
+            }
+            held.add(m);
+            while (!mailbox.offer(m)) {
+              await mailbox.space();
+              // shutdown drained the mailbox (which made the space): this one goes back too
+              if (stopping) {
+                held.delete(m);
+                m.nak();
+                break;
+              }
             }
           }
         },
         catch: (e) => new NatsError({ message: "consume failed", cause: e }),
       });
 
-    /** Pulls into the queue; when the pull dies (server restart, consumer gone, missed heartbeats) it starts again. */
+    /** Pulls into the mailbox; when the pull dies (server restart, consumer gone, missed heartbeats) it starts again. */
     const pull = Effect.gen(function* () {
       const consumer: JsConsumer = yield* Effect.tryPromise({
         try: () => nats.js.consumers.get(stream, durable),
@@ -501,21 +533,21 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
         (messages) =>
           Effect.gen(function* () {
             yield* Ref.set(running, true);
-            const watcher = yield* Effect.fork(
-              Stream.fromAsyncIterable(messages.status(), (e) => e).pipe(
-                Stream.runForEach((event) =>
+            // a pull that cannot go on ends, and `pullForever` starts a new one. A plain loop: a
+            // status event comes with every pull request, and an Effect stream step per event
+            // showed in profiles. It ends when the pull is stopped (the release below).
+            void (async () => {
+              for await (const event of messages.status()) {
+                if (
                   (event.type === "heartbeats_missed" && event.count >= 2) ||
                   event.type === "consumer_not_found" ||
                   event.type === "consumer_deleted" ||
                   event.type === "stream_not_found"
-                    ? Effect.sync(() => messages.stop())
-                    : Effect.void,
-                ),
-                Effect.ignore,
-              ),
-            );
+                )
+                  messages.stop();
+              }
+            })().catch(() => undefined);
             yield* feed(messages);
-            yield* Fiber.interrupt(watcher).pipe(Effect.timeout("1 second"), Effect.ignore);
           }),
         (messages) => Effect.sync(() => messages.stop()).pipe(Effect.zipRight(Ref.set(running, false))),
       );
@@ -596,9 +628,9 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
         stopping = true;
         current?.stop();
         yield* Fiber.interrupt(puller).pipe(Effect.timeout("5 seconds"), Effect.ignore);
-        // in-flight messages finish (process is uninterruptible); queued ones go back at once
+        // in-flight messages finish (process is uninterruptible); those in the mailbox go back at once
         yield* Fiber.interrupt(workers).pipe(Effect.timeout("20 seconds"), Effect.ignore);
-        const left = yield* Queue.takeAll(queue);
+        const left = mailbox.drain();
         for (const m of left) {
           held.delete(m);
           m.nak();
