@@ -16,7 +16,7 @@ import { Mailbox } from "./Mailbox.js";
 import { Metrics } from "./Metrics.js";
 import { isNotFound, Nats } from "./Nats.js";
 import { OutboxRelay } from "./Outbox.js";
-import { type TxContext, transactional } from "./Transactional.js";
+import { type TxContext, transactionalWith } from "./Transactional.js";
 
 /** What a handler knows about the message it is handling. */
 export interface MessageMeta {
@@ -234,11 +234,7 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
       meta: MessageMeta,
       body: (ctx: HandlerContext) => Effect.Effect<X, E, R2>,
       afterCommit?: Effect.Effect<void>,
-    ) =>
-      transactional((ctx) => body({ ...ctx, meta }), meta.envelope, afterCommit).pipe(
-        Effect.provideService(Db, db),
-        Effect.provideService(OutboxRelay, relay),
-      );
+    ) => transactionalWith(db, relay, (ctx) => body({ ...ctx, meta }), meta.envelope, afterCommit);
 
     // Messages this process holds: queued or being handled. One ticker per consumer keeps the
     // server from redelivering them while they wait behind a group or a slow handler works

@@ -1,9 +1,10 @@
 import { Cause, Config, Duration, Effect, Schedule } from "effect";
 import type { PendingQuery, Row, RowList, Sql } from "postgres";
 import { Db, query } from "./Db.js";
-import { DbError } from "./Errors.js";
+import type { DbError } from "./Errors.js";
 import { Metrics } from "./Metrics.js";
 import { streamConfigs } from "./Nats.js";
+import { withConnection } from "./Transaction.js";
 
 /**
  * Retention of the runtime's own bookkeeping. Every handled message leaves an inbox row and
@@ -116,24 +117,16 @@ export const sweep = (
 ): Effect.Effect<SweepResult, DbError> =>
   singleConnection
     ? deleteOld(sql, options)
-    : Effect.acquireUseRelease(
-        Effect.tryPromise({
-          try: () => sql.reserve(),
-          catch: (cause) => new DbError({ message: "no database connection for housekeeping", cause }),
+    : withConnection(sql, "no database connection for housekeeping", (reserved) =>
+        Effect.gen(function* () {
+          const [lock] = yield* query(
+            () => reserved<{ locked: boolean }[]>`select pg_try_advisory_lock(${lockKey}) as locked`,
+          );
+          if (!lock?.locked) return { skipped: true, inbox: 0, outbox: 0 } satisfies SweepResult;
+          return yield* deleteOld(reserved as unknown as Sql, options).pipe(
+            Effect.ensuring(query(() => reserved`select pg_advisory_unlock(${lockKey})`).pipe(Effect.ignore)),
+          );
         }),
-        (reserved) =>
-          Effect.gen(function* () {
-            const [lock] = yield* query(
-              () => reserved<{ locked: boolean }[]>`select pg_try_advisory_lock(${lockKey}) as locked`,
-            );
-            if (!lock?.locked) return { skipped: true, inbox: 0, outbox: 0 } satisfies SweepResult;
-            return yield* deleteOld(reserved as unknown as Sql, options).pipe(
-              Effect.ensuring(
-                query(() => reserved`select pg_advisory_unlock(${lockKey})`).pipe(Effect.ignore),
-              ),
-            );
-          }),
-        (reserved) => Effect.sync(() => reserved.release()),
       );
 
 /** Sweeps for the life of the host: first after `firstSweepAfter`, then every `interval`. */

@@ -1,9 +1,9 @@
 import type { Contract } from "@leadflow/contracts";
 import { Duration, Effect } from "effect";
 import { type EncodedMessage, type Envelope, type EnvelopeOptions, toEncoded } from "./Codec.js";
-import { Db, type Tx } from "./Db.js";
+import { Db, type DbShape, type Tx } from "./Db.js";
 import type { DbError } from "./Errors.js";
-import { OutboxRelay, outboxInsertStatement } from "./Outbox.js";
+import { OutboxRelay, type OutboxRelayShape, outboxInsertStatement } from "./Outbox.js";
 import { withTransaction } from "./Transaction.js";
 
 export interface PublishOptions extends EnvelopeOptions {
@@ -53,17 +53,26 @@ export const transactional = <X, E, R>(
   parent?: Envelope,
   afterCommit: Effect.Effect<void> = Effect.void,
 ): Effect.Effect<X, E | DbError, R | Db | OutboxRelay> =>
-  Effect.gen(function* () {
-    const { sql } = yield* Db;
-    const relay = yield* OutboxRelay;
-    const pending: Array<Pending> = [];
-    const result = yield* withTransaction(
-      sql,
+  Effect.flatMap(Db, (db) =>
+    Effect.flatMap(OutboxRelay, (relay) => transactionalWith(db, relay, body, parent, afterCommit)),
+  );
+
+/** `transactional` with its services at hand (the consumer runs one per message group). */
+export const transactionalWith = <X, E, R>(
+  db: DbShape,
+  relay: OutboxRelayShape,
+  body: (ctx: TxContext) => Effect.Effect<X, E, R>,
+  parent?: Envelope,
+  afterCommit: Effect.Effect<void> = Effect.void,
+): Effect.Effect<X, E | DbError, R> => {
+  const pending: Array<Pending> = [];
+  return Effect.tap(
+    withTransaction(
+      db.sql,
       (tx) => body(makeTxContext(tx, pending, parent)),
       // pipelined with the commit: the outbox costs no round trip of its own
       (tx) => outboxInsertStatement(tx, pending),
-    );
-    yield* afterCommit;
-    if (pending.length > 0) yield* relay.wake;
-    return result;
-  });
+    ),
+    () => (pending.length > 0 ? Effect.zipRight(afterCommit, relay.wake) : afterCommit),
+  );
+};

@@ -1,0 +1,135 @@
+import { createTestDatabase, type TestDatabase } from "@leadflow/testkit";
+import { Cause, Data, Effect, Exit, Fiber } from "effect";
+import postgres, { type Sql } from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { query, type Tx } from "../src/Db.js";
+import { DbError } from "../src/Errors.js";
+import { withConnection, withTransaction } from "../src/Transaction.js";
+
+class Boom extends Data.TaggedError("Boom")<{ readonly n: number }> {}
+
+let db: TestDatabase;
+// one connection: a transaction that did not give its connection back blocks every later query
+let one: Sql;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await db.sql`create table tx_test (id integer primary key)`;
+  one = postgres(db.url, { max: 1, onnotice: () => undefined });
+});
+
+afterAll(async () => {
+  await one?.end({ timeout: 1 });
+  await db?.drop();
+});
+
+const ids = async () => (await db.sql<{ id: number }[]>`select id from tx_test order by id`).map((r) => r.id);
+const insert = (n: number) => (tx: Sql | Tx) => query(tx`insert into tx_test (id) values (${n})`);
+/** The pool's one connection answers, outside any transaction. */
+const poolFree = () =>
+  Promise.race([
+    one`select 1 as ok, pg_current_xact_id_if_assigned() is null as idle`.then((r) => r[0]),
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error("the pool's connection was not given back")), 3000),
+    ),
+  ]);
+
+describe("withTransaction", () => {
+  it("commits the body's statements and the last statement together, and returns the body's value", async () => {
+    await db.sql`truncate tx_test`;
+    const value = await Effect.runPromise(
+      withTransaction(
+        one,
+        (tx) => Effect.as(insert(1)(tx), "done"),
+        (tx) => tx`insert into tx_test (id) values (2)`,
+      ),
+    );
+    expect(value).toBe("done");
+    expect(await ids()).toEqual([1, 2]);
+    expect(await poolFree()).toEqual({ ok: 1, idle: true });
+  });
+
+  it("rolls back on a failure or a defect of the body, which come out unchanged", async () => {
+    await db.sql`truncate tx_test`;
+    const failed = await Effect.runPromiseExit(
+      withTransaction(one, (tx) => Effect.zipRight(insert(1)(tx), Effect.fail(new Boom({ n: 7 })))),
+    );
+    const error = Exit.isFailure(failed) ? Cause.failureOption(failed.cause) : undefined;
+    expect(error?._tag === "Some" && error.value).toBeInstanceOf(Boom);
+    expect(error?._tag === "Some" && error.value).toMatchObject({ n: 7 });
+    const died = await Effect.runPromiseExit(
+      withTransaction(one, (tx) => Effect.zipRight(insert(2)(tx), Effect.die("bug"))),
+    );
+    expect(Exit.isFailure(died) && Cause.dieOption(died.cause)._tag).toBe("Some");
+    expect(await ids()).toEqual([]);
+    expect(await poolFree()).toEqual({ ok: 1, idle: true });
+  });
+
+  it("is a DbError, rolled back, when the last statement fails (the commit answers ROLLBACK)", async () => {
+    await db.sql`truncate tx_test`;
+    const exit = await Effect.runPromiseExit(
+      withTransaction(one, insert(1), (tx) => tx`insert into tx_test (id) values (1)`),
+    );
+    expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject({
+      value: expect.any(DbError),
+    });
+    expect(await ids()).toEqual([]);
+    expect(await poolFree()).toEqual({ ok: 1, idle: true });
+  });
+
+  it("rolls back an interrupted body and gives the connection back", async () => {
+    await db.sql`truncate tx_test`;
+    const fiber = Effect.runFork(withTransaction(one, (tx) => Effect.zipRight(insert(1)(tx), Effect.never)));
+    await new Promise((r) => setTimeout(r, 200));
+    await Effect.runPromise(Fiber.interrupt(fiber));
+    expect(await ids()).toEqual([]);
+    expect(await poolFree()).toEqual({ ok: 1, idle: true });
+  });
+
+  it("can be interrupted while it waits for a connection; one that comes later goes back to the pool", async () => {
+    const held = await one.reserve();
+    const waiting = Effect.runFork(withTransaction(one, insert(5)));
+    await new Promise((r) => setTimeout(r, 100));
+    const started = performance.now();
+    await Effect.runPromise(Fiber.interrupt(waiting));
+    expect(performance.now() - started).toBeLessThan(1000);
+    // the reservation the interrupted wait left behind is served now, and released at once
+    held.release();
+    expect(await poolFree()).toEqual({ ok: 1, idle: true });
+    expect(await ids()).not.toContain(5);
+  });
+});
+
+describe("withConnection", () => {
+  it("releases the connection however the use ends", async () => {
+    const ok = await Effect.runPromise(withConnection(one, "no connection", (c) => query(c`select 2 as n`)));
+    expect(ok[0]).toEqual({ n: 2 });
+    const failed = await Effect.runPromiseExit(
+      withConnection(one, "no connection", () => Effect.fail(new Boom({ n: 1 }))),
+    );
+    expect(Exit.isFailure(failed)).toBe(true);
+    expect(await poolFree()).toEqual({ ok: 1, idle: true });
+  });
+
+  it("stops waiting for a server that is not there when interrupted (not after postgres.js's back-off)", async () => {
+    const away = postgres("postgres://postgres@127.0.0.1:1/none", {
+      max: 1,
+      connect_timeout: 1,
+      backoff: () => 30,
+    });
+    try {
+      // the first attempt fails at once; the next waits out the back-off (30 s here)
+      const first = await Effect.runPromiseExit(withConnection(away, "no connection", () => Effect.void));
+      expect(Exit.isFailure(first) && Cause.failureOption(first.cause)).toMatchObject({
+        value: { message: "no connection" },
+      });
+      const fiber = Effect.runFork(withConnection(away, "no connection", () => Effect.void));
+      await new Promise((r) => setTimeout(r, 100));
+      const started = performance.now();
+      await Effect.runPromise(Fiber.interrupt(fiber));
+      expect(performance.now() - started).toBeLessThan(1000);
+    } finally {
+      await away.end({ timeout: 0 });
+    }
+  });
+});
