@@ -16,7 +16,7 @@ import { Mailbox } from "./Mailbox.js";
 import { Metrics } from "./Metrics.js";
 import { isNotFound, Nats } from "./Nats.js";
 import { OutboxRelay } from "./Outbox.js";
-import { type TxContext, transactionalWith } from "./Transactional.js";
+import { TransactionContext, type TxContext, transactionalWith } from "./Transactional.js";
 
 /** What a handler knows about the message it is handling. */
 export interface MessageMeta {
@@ -53,6 +53,16 @@ class DeliveredMeta implements MessageMeta {
 /** The handler's view of its transaction: SQL and outbox writes commit together. */
 export interface HandlerContext extends TxContext {
   readonly meta: MessageMeta;
+}
+
+/** A handler's context: the transaction's, on behalf of one message (one per message of a group). */
+class MessageContext extends TransactionContext implements HandlerContext {
+  constructor(
+    transaction: TransactionContext,
+    readonly meta: MessageMeta,
+  ) {
+    super(transaction.tx, transaction.pending, meta.envelope);
+  }
 }
 
 export type Handler<A, R> = (message: A, ctx: HandlerContext) => Effect.Effect<void, RoutableError, R>;
@@ -232,9 +242,10 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
     /** Runs `body` in a transaction (SQL and outbox commit together) with the message's context. */
     const transact = <X, E, R2>(
       meta: MessageMeta,
-      body: (ctx: HandlerContext) => Effect.Effect<X, E, R2>,
+      body: (ctx: MessageContext) => Effect.Effect<X, E, R2>,
       afterCommit?: Effect.Effect<void>,
-    ) => transactionalWith(db, relay, (ctx) => body({ ...ctx, meta }), meta.envelope, afterCommit);
+    ) =>
+      transactionalWith(db, relay, (ctx) => body(new MessageContext(ctx, meta)), meta.envelope, afterCommit);
 
     // Messages this process holds: queued or being handled. One ticker per consumer keeps the
     // server from redelivering them while they wait behind a group or a slow handler works
@@ -360,7 +371,7 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
 
     const runHandler = (
       items: ReadonlyArray<{ message: A; meta: MessageMeta; prepared?: P }>,
-      ctx: HandlerContext,
+      ctx: MessageContext,
     ) => {
       if (spec.batch) return spec.batch.handle(items, ctx);
       const handle = spec.handle!;
@@ -370,7 +381,7 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
         (item) =>
           handle(
             item.message,
-            item.meta === ctx.meta ? ctx : { ...ctx.within(item.meta.envelope), meta: item.meta },
+            item.meta === ctx.meta ? ctx : new MessageContext(ctx, item.meta),
             item.prepared as P,
           ),
         { discard: true },

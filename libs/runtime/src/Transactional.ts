@@ -11,37 +11,55 @@ export interface PublishOptions extends EnvelopeOptions {
   readonly delay?: Duration.DurationInput;
 }
 
-/** A transaction whose outbox writes commit with its SQL. */
+/**
+ * A transaction whose outbox writes commit with its SQL. Call its functions on it
+ * (`ctx.publish(…)`, `ctx.within(…)`): they are methods.
+ */
 export interface TxContext {
   readonly tx: Tx;
   /** Writes a message to the outbox in this transaction (one multi-row insert at commit). */
-  readonly publish: <A, I>(contract: Contract<A, I>, message: A, options?: PublishOptions) => void;
+  publish<A, I>(contract: Contract<A, I>, message: A, options?: PublishOptions): void;
   /**
    * The same transaction, publishing in the envelope of `parent` (its correlation id, itself as
    * the cause, its trace): for work on behalf of one of several messages handled together.
    */
-  readonly within: (parent: Envelope) => TxContext;
+  within(parent: Envelope): TxContext;
 }
 
-type Pending = EncodedMessage & { availableAt?: Date };
+export type PendingMessage = EncodedMessage & { availableAt?: Date };
 
-const makeTxContext = (tx: Tx, pending: Array<Pending>, parent?: Envelope): TxContext => ({
-  tx,
-  publish: (contract, message, options = {}) => {
+/**
+ * The context of a transaction's body. A class: the consumer makes one per message of a group,
+ * and an object of closures (plus the names tsx gives them) cost ≈ 1 µs a message (24 Nov).
+ */
+export class TransactionContext implements TxContext {
+  constructor(
+    readonly tx: Tx,
+    /** The transaction's outbox rows, shared by every context of the transaction. */
+    readonly pending: Array<PendingMessage>,
+    /** The message on whose behalf this context publishes, if any. */
+    readonly parent: Envelope | undefined,
+  ) {}
+
+  publish<A, I>(contract: Contract<A, I>, message: A, options: PublishOptions = {}): void {
+    const parent = this.parent;
     const encoded = toEncoded(contract, message, {
       correlationId: parent?.correlationId,
       causationId: parent?.messageId,
       traceparent: parent?.traceparent,
       ...options,
     });
-    pending.push(
+    this.pending.push(
       options.delay
         ? { ...encoded, availableAt: new Date(Date.now() + Duration.toMillis(options.delay)) }
         : encoded,
     );
-  },
-  within: (other) => makeTxContext(tx, pending, other),
-});
+  }
+
+  within(parent: Envelope): TxContext {
+    return new TransactionContext(this.tx, this.pending, parent);
+  }
+}
 
 /**
  * Runs `body` in one Postgres transaction; what it publishes is written to the outbox in the
@@ -61,15 +79,15 @@ export const transactional = <X, E, R>(
 export const transactionalWith = <X, E, R>(
   db: DbShape,
   relay: OutboxRelayShape,
-  body: (ctx: TxContext) => Effect.Effect<X, E, R>,
+  body: (ctx: TransactionContext) => Effect.Effect<X, E, R>,
   parent?: Envelope,
   afterCommit: Effect.Effect<void> = Effect.void,
 ): Effect.Effect<X, E | DbError, R> => {
-  const pending: Array<Pending> = [];
+  const pending: Array<PendingMessage> = [];
   return Effect.tap(
     withTransaction(
       db.sql,
-      (tx) => body(makeTxContext(tx, pending, parent)),
+      (tx) => body(new TransactionContext(tx, pending, parent)),
       // pipelined with the commit: the outbox costs no round trip of its own
       (tx) => outboxInsertStatement(tx, pending),
     ),
