@@ -10,7 +10,7 @@ import {
   toNatsHeaders,
 } from "./Codec.js";
 import { Db, query, type Tx } from "./Db.js";
-import { type DbError, describeError, NatsError, type RoutableError } from "./Errors.js";
+import { DbError, describeError, NatsError, type RoutableError } from "./Errors.js";
 import { failpoint, hasFailpoint } from "./Failpoints.js";
 import { Mailbox } from "./Mailbox.js";
 import { Metrics } from "./Metrics.js";
@@ -361,11 +361,19 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
         metrics.messagesHandled.inc({ consumer: durable, outcome: "undecodable" });
       }).pipe(Effect.catchAllCause(() => Effect.sync(() => m.nak(5_000))));
 
-    // one statement and two parameters however many messages (not two parameters per row)
-    const inboxInsert = (tx: Tx, metas: ReadonlyArray<MessageMeta>) =>
+    // One statement and two parameters however many messages (not two parameters per row).
+    // Usually every message of a group is new, and a plain insert (no conflict handling, nothing
+    // returned) costs Postgres and this process a third less than `on conflict do nothing
+    // returning` (a speculative insertion and a row back per message: 5.5 vs 9.3 µs a row, wall,
+    // 24 Nov). A message applied before (redelivered after a crash, or raced by a replica) makes
+    // it fail on the inbox's key; the group then runs again with the checked insert, which skips
+    // what was applied.
+    const inboxInsert = (tx: Tx, ids: ReadonlyArray<string>) =>
+      query(tx`insert into inbox (consumer, message_id) select ${durable}, unnest(${ids}::text[])`);
+    const inboxInsertChecked = (tx: Tx, ids: ReadonlyArray<string>) =>
       query(
         tx<{ message_id: string }[]>`insert into inbox (consumer, message_id)
-          select ${durable}, unnest(${metas.map((meta) => meta.envelope.messageId)}::text[])
+          select ${durable}, unnest(${ids}::text[])
           on conflict do nothing returning message_id`,
       ).pipe(Effect.map((rows) => new Set(rows.map((r) => r.message_id))));
 
@@ -414,21 +422,28 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
     const handleDecoded = (items: ReadonlyArray<{ m: JsMsg; message: A; meta: MessageMeta }>) =>
       Effect.flatMap(prepareAll(items), (prepared) => commitItems(prepared));
 
-    const commitItems = (items: ReadonlyArray<Prepared>) =>
+    /** Applies a group in one transaction; the number of messages skipped as applied before. */
+    const commitGroup = (items: ReadonlyArray<Prepared>, checked: boolean) =>
       transact(
         items[0]!.meta,
         (ctx) =>
           Effect.gen(function* () {
-            const fresh = yield* inboxInsert(
-              ctx.tx,
-              items.map((i) => i.meta),
-            );
-            const todo = items.filter((i) => fresh.has(i.meta.envelope.messageId));
+            const ids = items.map((i) => i.meta.envelope.messageId);
+            let todo = items;
+            if (!checked) yield* inboxInsert(ctx.tx, ids);
+            else {
+              const fresh = yield* inboxInsertChecked(ctx.tx, ids);
+              // one id twice in a group (a republish of the same message) is applied once
+              todo = items.filter((i) => fresh.delete(i.meta.envelope.messageId));
+            }
             if (todo.length > 0) yield* runHandler(todo, ctx);
             return items.length - todo.length;
           }),
         failpoint(`consumer.${durable}.after-commit`),
       );
+
+    const commitItems = (items: ReadonlyArray<Prepared>) =>
+      commitGroup(items, false).pipe(Effect.catchIf(isInboxConflict, () => commitGroup(items, true)));
 
     const handleMessages = (messages: ReadonlyArray<JsMsg>) =>
       Effect.gen(function* () {
@@ -647,6 +662,13 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
 
     return { durable, running } satisfies Runner;
   }).pipe(Effect.withSpan("Consumer.run", { attributes: { contract: spec.contract.name } }));
+
+/** The failure of a plain inbox insert on a message applied before (the inbox's primary key). */
+const isInboxConflict = (error: unknown): boolean => {
+  if (!(error instanceof DbError)) return false;
+  const cause = error.cause as { readonly code?: unknown; readonly constraint_name?: unknown } | undefined;
+  return cause?.code === "23505" && cause.constraint_name === "inbox_pkey";
+};
 
 const headerEntries = (m: JsMsg): Array<[string, string]> => {
   const out: Array<[string, string]> = [];

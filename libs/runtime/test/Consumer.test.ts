@@ -7,8 +7,8 @@ import {
   type TestNats,
   waitFor,
 } from "@leadflow/testkit";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, headers as natsHeaders } from "@nats-io/transport-node";
 import { Effect, Exit, Schema, Scope } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -432,6 +432,97 @@ describe("batch mode", () => {
       },
     );
     await nc.close();
+  });
+});
+
+const Twice = contract({
+  name: "test-twice",
+  stream: "cmd",
+  filter: "leadflow.cmd.test.twice",
+  subject: () => "leadflow.cmd.test.twice",
+  schema: Schema.Struct({ n: Schema.Int }),
+  messageId: (m) => `twice:${m.n}`,
+});
+
+describe("the same message twice", () => {
+  it("is applied once, whether the copies share a batch or not", async () => {
+    await db.sql`create table test_twice (n int primary key)`;
+    const nc = await connect({ servers: nats.url });
+    const jsm = await jetstreamManager(nc);
+    const js = jetstream(nc);
+    const batches: number[][] = [];
+    const host = Effect.runSync(Scope.make());
+    // The server drops a second message with the same id within its duplicate window (2 min);
+    // past it (an outbox row published again after a crash, say) it keeps both. The test cannot
+    // wait that long, nor shrink the window (2.9 purges its id map on the old cadence), so each
+    // copy carries the id with its own trailing spaces: a different id to the server, which
+    // compares the raw value, and the same to the runtime, which trims it as the client does.
+    let copies = 0;
+    const copy = async (n: number, id: string) => {
+      const h = natsHeaders();
+      h.set(Headers.messageId, id);
+      (h as unknown as { headers: Map<string, string[]> }).headers.set(Headers.messageId, [
+        `${id}${" ".repeat(copies++)}`,
+      ]);
+      await js.publish(Twice.subject({ n }), JSON.stringify({ n }), { headers: h });
+    };
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    try {
+      // one worker, which holds each batch a while before handling it: what arrives meanwhile
+      // is the next batch
+      setFailpoints("consumer.twice-test-twice.before-handle=sleep(600)");
+      await Effect.runPromise(
+        startHost(
+          [
+            definePlugin({
+              name: "twice",
+              consumers: [
+                {
+                  contract: Twice,
+                  concurrency: 1,
+                  batch: {
+                    size: 10,
+                    handle: (items, ctx) =>
+                      Effect.gen(function* () {
+                        batches.push(items.map((i) => i.message.n));
+                        yield* query(
+                          ctx.tx`insert into test_twice ${ctx.tx(items.map((i) => ({ n: i.message.n })))}`,
+                        );
+                      }),
+                  },
+                },
+              ],
+            }),
+          ],
+          { name: "twice", db: { url: db.url }, nats: { servers: nats.url }, housekeeping: false },
+        ).pipe(Scope.extend(host)),
+      );
+      await copy(0, "twice-0");
+      await pause(150);
+      // while [0] is held: 1, 2 and a copy of 1 become one batch
+      await copy(1, "twice-a");
+      await copy(2, "twice-b");
+      await pause(150);
+      await copy(1, "twice-a");
+      await pause(1300);
+      // and a copy of 1 after it was applied
+      await copy(1, "twice-a");
+      await waitFor(
+        async () => {
+          const info = await jsm.consumers.info("LEADFLOW_CMD", "twice-test-twice");
+          return info.num_ack_pending === 0 && info.num_pending === 0 && info.delivered.consumer_seq >= 5;
+        },
+        { what: "all five acked", timeoutMs: 20_000 },
+      );
+      expect((await db.sql`select n from test_twice order by n`).map((r) => r.n)).toEqual([0, 1, 2]);
+      // the copy in the batch was skipped within it (not a failed batch retried message by
+      // message), and the late copy never reached the handler
+      expect(batches).toEqual([[0], [1, 2]]);
+    } finally {
+      setFailpoints("");
+      await Effect.runPromise(Scope.close(host, Exit.void));
+      await nc.close();
+    }
   });
 });
 
