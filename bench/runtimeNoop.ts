@@ -112,7 +112,10 @@ export const withHost = async <T>(
 const publishMessages = (client: JsClient, subject: string, tag: string, n: number, window: number) =>
   publishBench(client, subject, "bench-noop", tag, n, window);
 
-/** Raw consume + a postgres.js transaction per `batch` messages with the runtime's inbox insert. */
+/**
+ * Raw consume + a postgres.js transaction per `batch` messages with the runtime's inbox insert,
+ * the message id read through the client's header object (the plain way).
+ */
 const inboxFloor = async (
   client: JsClient,
   db: TestDatabase,
@@ -127,14 +130,12 @@ const inboxFloor = async (
     batch,
     concurrency: 4,
     work: async (messages) => {
+      // the runtime's statement for a group of new messages (one array parameter, nothing back)
       await db.sql.begin(
         (tx) =>
-          tx`insert into inbox ${tx(
-            messages.map((m) => ({
-              consumer: durable,
-              message_id: m.headers?.get("Nats-Msg-Id") ?? String(m.seq),
-            })),
-          )} on conflict do nothing returning message_id`,
+          tx`insert into inbox (consumer, message_id) select ${durable}, unnest(${messages.map(
+            (m) => m.headers?.get("Nats-Msg-Id") ?? String(m.seq),
+          )}::text[])`,
       );
     },
   });
