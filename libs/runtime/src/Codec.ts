@@ -73,21 +73,27 @@ export const toNatsHeaders = (values: Record<string, string>): MsgHdrs => {
   return h;
 };
 
-const buildEnvelope = <T>(
-  messageId: string,
-  correlationId: string,
-  causationId: string,
-  traceparent: string,
-  occurredAt: string,
-  fallbackId: (of: T) => string,
-  of: T,
-): Envelope => ({
-  messageId: messageId || fallbackId(of),
-  correlationId: correlationId || null,
-  causationId: causationId || null,
+// the envelope's headers, at their place in `EnvelopeValues`
+const envelopeHeaders = new Map<string, number>(
+  [
+    Headers.messageId,
+    Headers.correlationId,
+    Headers.causationId,
+    Headers.traceparent,
+    Headers.occurredAt,
+  ].map((key, i) => [key, i]),
+);
+
+/** Message id, correlation id, causation id, traceparent, occurred-at ("" when absent). */
+type EnvelopeValues = [string, string, string, string, string];
+
+const buildEnvelope = <T>(values: EnvelopeValues, fallbackId: (of: T) => string, of: T): Envelope => ({
+  messageId: values[0] || fallbackId(of),
+  correlationId: values[1] || null,
+  causationId: values[2] || null,
   // a message from outside with no trace starts one, shared by everything its handler publishes
-  traceparent: traceparent || newTraceparent(),
-  occurredAt: occurredAt || new Date().toISOString(),
+  traceparent: values[3] || newTraceparent(),
+  occurredAt: values[4] || new Date().toISOString(),
 });
 
 /**
@@ -98,11 +104,7 @@ const buildEnvelope = <T>(
  * per message (24 Nov). A key the client would refuse to decode is skipped here, not thrown.
  */
 export const readEnvelopeText = <T>(text: string, fallbackId: (of: T) => string, of: T): Envelope => {
-  let messageId = "";
-  let correlationId = "";
-  let causationId = "";
-  let traceparent = "";
-  let occurredAt = "";
+  const values: EnvelopeValues = ["", "", "", "", ""];
   // the first line is the version and status
   let start = text.indexOf("\r\n");
   while (start !== -1) {
@@ -111,27 +113,12 @@ export const readEnvelopeText = <T>(text: string, fallbackId: (of: T) => string,
     if (end === -1) end = text.length;
     const colon = text.indexOf(":", start);
     if (colon !== -1 && colon < end) {
-      switch (text.slice(start, colon)) {
-        case Headers.messageId:
-          messageId ||= text.slice(colon + 1, end).trim();
-          break;
-        case Headers.correlationId:
-          correlationId ||= text.slice(colon + 1, end).trim();
-          break;
-        case Headers.causationId:
-          causationId ||= text.slice(colon + 1, end).trim();
-          break;
-        case Headers.traceparent:
-          traceparent ||= text.slice(colon + 1, end).trim();
-          break;
-        case Headers.occurredAt:
-          occurredAt ||= text.slice(colon + 1, end).trim();
-          break;
-      }
+      const i = envelopeHeaders.get(text.slice(start, colon));
+      if (i !== undefined && values[i] === "") values[i] = text.slice(colon + 1, end).trim();
     }
     start = end < text.length ? end : -1;
   }
-  return buildEnvelope(messageId, correlationId, causationId, traceparent, occurredAt, fallbackId, of);
+  return buildEnvelope(values, fallbackId, of);
 };
 
 /**
@@ -154,22 +141,14 @@ export const rawHeaderText = (m: unknown): string | undefined => {
  * scan of every key each). `fallbackId` names a message that came without an id (from outside).
  */
 export const readEnvelope = (h: MsgHdrs | undefined, fallbackId: () => string): Envelope => {
-  let messageId = "";
-  let correlationId = "";
-  let causationId = "";
-  let traceparent = "";
-  let occurredAt = "";
+  const values: EnvelopeValues = ["", "", "", "", ""];
   if (h) {
-    for (const [key, values] of h) {
-      const value = values[0] ?? "";
-      if (key === Headers.messageId) messageId ||= value;
-      else if (key === Headers.correlationId) correlationId ||= value;
-      else if (key === Headers.causationId) causationId ||= value;
-      else if (key === Headers.traceparent) traceparent ||= value;
-      else if (key === Headers.occurredAt) occurredAt ||= value;
+    for (const [key, all] of h) {
+      const i = envelopeHeaders.get(key);
+      if (i !== undefined && values[i] === "") values[i] = all[0] ?? "";
     }
   }
-  return buildEnvelope(messageId, correlationId, causationId, traceparent, occurredAt, fallbackId, undefined);
+  return buildEnvelope(values, fallbackId, undefined);
 };
 
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
