@@ -9,7 +9,8 @@
  * one postgres.js transaction with the same inbox insert, per message and per batch — and, to
  * tell the runtime's own cost from Postgres's, the transaction alone without NATS: a plain
  * postgres.js `begin` loop against the runtime's `transactional` (Effect) loop. Every row also
- * reports the CPU time this process spent per message. A warm-up pass of everything runs first
+ * reports the CPU time this process spent per message, and where measured, nats-server's and
+ * the database's Postgres backends' (the other two cores' worth of work the ratio depends on). A warm-up pass of everything runs first
  * and is not recorded (steady state is what the target is about; the first pass of the runtime
  * measured mostly V8 compiling its code: 40–60 % below the later passes, 24 Nov).
  */
@@ -26,6 +27,7 @@ import {
 } from "@leadflow/runtime";
 import type { TestDatabase } from "@leadflow/testkit";
 import { Effect, Exit, Logger, LogLevel, Schema, Scope } from "effect";
+import { cpuSeconds } from "./endToEnd.js";
 import {
   addConsumer,
   type BenchConfig,
@@ -192,12 +194,50 @@ const effectTxLoop = (db: TestDatabase, tag: string, count: number) =>
 interface Series {
   readonly rates: number[];
   readonly cpuPerMsg: number[];
+  /** CPU µs per message of nats-server and of the database's backends, where measured. */
+  readonly natsPerMsg: number[];
+  readonly pgPerMsg: number[];
 }
 
-const series = (): Series => ({ rates: [], cpuPerMsg: [] });
-const recordSample = (s: Series, count: number, r: { ms: number; cpuUs: number }) => {
+interface Sample {
+  readonly ms: number;
+  readonly cpuUs: number;
+  readonly others?: { readonly natsS: number; readonly pgS: number };
+}
+
+const series = (): Series => ({ rates: [], cpuPerMsg: [], natsPerMsg: [], pgPerMsg: [] });
+const recordSample = (s: Series, count: number, r: Sample) => {
   s.rates.push(rate(count, r.ms));
   s.cpuPerMsg.push(r.cpuUs / count);
+  if (r.others) {
+    s.natsPerMsg.push((r.others.natsS * 1e6) / count);
+    s.pgPerMsg.push((r.others.pgS * 1e6) / count);
+  }
+};
+
+/**
+ * CPU seconds so far of nats-server and of each of this database's Postgres backends (whoever's
+ * connections they serve), read from /proc: the rest of the machine's work per message.
+ */
+const otherCpu = async (db: TestDatabase, natsPid: number | undefined) => {
+  const pg = new Map<number, number>();
+  // the asking backend too: the next reading may ask through another of the pool's connections
+  const backends = await db.sql<{ pid: number }[]>`select pid from pg_stat_activity
+    where datname = current_database()`;
+  for (const { pid } of backends) pg.set(pid, await cpuSeconds(pid));
+  return { nats: natsPid === undefined ? 0 : await cpuSeconds(natsPid), pg };
+};
+
+/** What they spent since `before` (a backend that started in between counts from zero). */
+const otherCpuSince = async (
+  db: TestDatabase,
+  natsPid: number | undefined,
+  before: Awaited<ReturnType<typeof otherCpu>>,
+) => {
+  const after = await otherCpu(db, natsPid);
+  let pgS = 0;
+  for (const [pid, seconds] of after.pg) pgS += seconds - (before.pg.get(pid) ?? 0);
+  return { natsS: after.nats - before.nats, pgS };
 };
 
 export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figure>> =>
@@ -219,6 +259,11 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
       const singleContract = benchContract("noop");
       const batchContract = benchContract("noopbatch");
       const timeoutMs = 300_000;
+      const withOthers = async (measure: () => Promise<{ ms: number; cpuUs: number }>): Promise<Sample> => {
+        const before = await otherCpu(db, server.pid);
+        const sample = await measure();
+        return { ...sample, others: await otherCpuSince(db, server.pid, before) };
+      };
       try {
         // rep -1 is a warm-up pass, not recorded: the runtime's code paths are far longer than the
         // raw loop's, so a cold first pass measures V8 compiling them more than the runtime
@@ -232,11 +277,13 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
           record(
             raw,
             n,
-            await consumeN(client, Streams.cmd.name, `bench-noopraw-${rep}`, n, {
-              maxMessages: rawPull,
-              batch: 1,
-              concurrency: 1,
-            }),
+            await withOthers(() =>
+              consumeN(client, Streams.cmd.name, `bench-noopraw-${rep}`, n, {
+                maxMessages: rawPull,
+                batch: 1,
+                concurrency: 1,
+              }),
+            ),
           );
           await client.jsm.consumers.delete(Streams.cmd.name, `bench-noopraw-${rep}`);
 
@@ -248,7 +295,11 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
           await db.sql`truncate inbox`;
           const fbSubject = `leadflow.cmd.bench.floorb.r${rep}`;
           await publishMessages(client, fbSubject, `floorb-${rep}`, n, config.publishWindow);
-          record(floorBatch, n, await inboxFloor(client, db, fbSubject, `bench-floorb-${rep}`, n, size));
+          record(
+            floorBatch,
+            n,
+            await withOthers(() => inboxFloor(client, db, fbSubject, `bench-floorb-${rep}`, n, size)),
+          );
 
           // the transaction alone, no NATS: postgres.js vs the runtime's Effect wrapper
           await db.sql`truncate inbox`;
@@ -270,6 +321,8 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
             name: "bench",
             consumers: [{ contract: singleContract, handle: () => Effect.sync(() => p1.add(1)) }],
           });
+          // the host's backends start with it: they count from zero
+          const singleOthers = await otherCpu(db, server.pid);
           const singleEnd = await withHost([singlePlugin], db, server.url, async () => {
             await withTimeout(p1.all, timeoutMs, `${n} no-op messages`);
             const end = await waitConsumerDrained(
@@ -277,7 +330,8 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
               Streams.cmd.name,
               `bench-${singleContract.name}`,
             );
-            return { ms: end - p1.first, cpuUs: p1.cpuSinceFirst() };
+            const cpuUs = p1.cpuSinceFirst();
+            return { ms: end - p1.first, cpuUs, others: await otherCpuSince(db, server.pid, singleOthers) };
           });
           record(single, n, singleEnd);
 
@@ -300,6 +354,7 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
               },
             ],
           });
+          const batchOthers = await otherCpu(db, server.pid);
           const batchEnd = await withHost([batchPlugin], db, server.url, async () => {
             await withTimeout(p2.all, timeoutMs, `${n} no-op messages (batch mode)`);
             const end = await waitConsumerDrained(
@@ -307,7 +362,8 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
               Streams.cmd.name,
               `bench-${batchContract.name}`,
             );
-            return { ms: end - p2.first, cpuUs: p2.cpuSinceFirst() };
+            const cpuUs = p2.cpuSinceFirst();
+            return { ms: end - p2.first, cpuUs, others: await otherCpuSince(db, server.pid, batchOthers) };
           });
           record(batch, n, batchEnd);
           if (rep < 0) {
@@ -322,7 +378,11 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
         await client.close();
       }
       const s = (x: Series) => summarize(x.rates);
-      const cpu = (x: Series) => `CPU ${fmt(summarize(x.cpuPerMsg).median)} µs/msg in this process`;
+      const cpu = (x: Series) =>
+        `CPU ${fmt(summarize(x.cpuPerMsg).median)} µs/msg in this process` +
+        (x.natsPerMsg.length > 0
+          ? `, ${fmt(summarize(x.natsPerMsg).median)} in nats-server, ${fmt(summarize(x.pgPerMsg).median)} in Postgres (/proc, 10 ms ticks: ± 1 µs)`
+          : "");
       const rawS = s(raw);
       const rawBaseline = { label: "raw consume + ack (same server)", unit: "msg/s", value: rawS };
       const baselineOf = (label: string, unit: string, value: Summary) => ({ label, unit, value });
