@@ -10,9 +10,10 @@
  * tell the runtime's own cost from Postgres's, the transaction alone without NATS: a plain
  * postgres.js `begin` loop against the runtime's `transactional` (Effect) loop. Every row also
  * reports the CPU time this process spent per message, and where measured, nats-server's and
- * the database's Postgres backends' (the other two cores' worth of work the ratio depends on). A warm-up pass of everything runs first
- * and is not recorded (steady state is what the target is about; the first pass of the runtime
- * measured mostly V8 compiling its code: 40–60 % below the later passes, 24 Nov).
+ * the database's Postgres backends' (the rest of the two cores' work the ratio depends on). A
+ * warm-up pass of everything runs first and is not recorded (steady state is what the target
+ * is about; the first pass of the runtime measured mostly V8 compiling its code: 40–60 % below
+ * the later passes, 24 Nov).
  */
 import { contract, Streams } from "@leadflow/contracts";
 import {
