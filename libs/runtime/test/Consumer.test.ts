@@ -466,11 +466,10 @@ describe("the same message twice", () => {
       ]);
       await js.publish(Twice.subject({ n }), JSON.stringify({ n }), { headers: h });
     };
-    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
     try {
       // one worker, which holds each batch a while before handling it: what arrives meanwhile
       // is the next batch
-      setFailpoints("consumer.twice-test-twice.before-handle=sleep(600)");
+      setFailpoints("consumer.twice-test-twice.before-handle=sleep(1000)");
       await Effect.runPromise(
         startHost(
           [
@@ -497,19 +496,22 @@ describe("the same message twice", () => {
           { name: "twice", db: { url: db.url }, nats: { servers: nats.url }, housekeeping: false },
         ).pipe(Scope.extend(host)),
       );
+      const consumerState = () => jsm.consumers.info("LEADFLOW_CMD", "twice-test-twice");
       await copy(0, "twice-0");
-      await pause(150);
-      // while [0] is held: 1, 2 and a copy of 1 become one batch
+      // [0] is taken and held (the failpoint): what is published now waits for the next batch
+      await waitFor(async () => (await consumerState()).num_ack_pending === 1, { what: "[0] held" });
       await copy(1, "twice-a");
       await copy(2, "twice-b");
-      await pause(150);
       await copy(1, "twice-a");
-      await pause(1300);
+      await waitFor(async () => (await db.sql`select count(*)::int as n from test_twice`)[0]!.n === 3, {
+        what: "0, 1 and 2 applied",
+        timeoutMs: 20_000,
+      });
       // and a copy of 1 after it was applied
       await copy(1, "twice-a");
       await waitFor(
         async () => {
-          const info = await jsm.consumers.info("LEADFLOW_CMD", "twice-test-twice");
+          const info = await consumerState();
           return info.num_ack_pending === 0 && info.num_pending === 0 && info.delivered.consumer_seq >= 5;
         },
         { what: "all five acked", timeoutMs: 20_000 },
