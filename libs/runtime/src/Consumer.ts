@@ -663,11 +663,14 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
     return { durable, running } satisfies Runner;
   }).pipe(Effect.withSpan("Consumer.run", { attributes: { contract: spec.contract.name } }));
 
-/** The failure of a plain inbox insert on a message applied before (the inbox's primary key). */
+/**
+ * The failure of a plain inbox insert on a message applied before: a unique violation in the
+ * inbox table (its key, whatever the constraint is called where the schema was made).
+ */
 const isInboxConflict = (error: unknown): boolean => {
   if (!(error instanceof DbError)) return false;
-  const cause = error.cause as { readonly code?: unknown; readonly constraint_name?: unknown } | undefined;
-  return cause?.code === "23505" && cause.constraint_name === "inbox_pkey";
+  const cause = error.cause as { readonly code?: unknown; readonly table_name?: unknown } | undefined;
+  return cause?.code === "23505" && cause.table_name === "inbox";
 };
 
 const headerEntries = (m: JsMsg): Array<[string, string]> => {
