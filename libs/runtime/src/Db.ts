@@ -85,6 +85,14 @@ const withoutNul = (value: unknown): unknown => {
   return value;
 };
 
+// Pools `makeDb` has closed. postgres.js fails a query on an ended pool (CONNECTION_ENDED) but
+// hands `reserve()` a new, working connection, which nothing would ever close: a transaction
+// started during shutdown would leak one. `reserveConnection` refuses these.
+const closedPools = new WeakSet<Sql>();
+
+/** Whether `makeDb` closed this pool (no connection may be reserved from it any more). */
+export const isClosedPool = (sql: Sql): boolean => closedPools.has(sql);
+
 /**
  * Opens a pool, probes it with `select 1` (a pool that cannot reach the database fails the
  * layer, it does not limp along), and closes it with a bound on scope exit.
@@ -112,7 +120,11 @@ export const makeDb = (options: DbOptions) =>
       return { sql, singleConnection, listen: options.listen ?? !singleConnection } satisfies DbShape;
     }),
     ({ sql }) =>
-      Effect.promise(() => sql.end({ timeout: 5 })).pipe(Effect.timeout("6 seconds"), Effect.ignore),
+      Effect.sync(() => closedPools.add(sql)).pipe(
+        Effect.zipRight(Effect.promise(() => sql.end({ timeout: 5 }))),
+        Effect.timeout("6 seconds"),
+        Effect.ignore,
+      ),
   ).pipe(Effect.withSpan("Db.make"));
 
 /** `DATABASE_URL` (required), `DATABASE_POOL_MAX` (default 10). */

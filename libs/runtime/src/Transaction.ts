@@ -1,6 +1,6 @@
 import { Effect, Exit } from "effect";
 import type { PendingQuery, ReservedSql, Row, Sql } from "postgres";
-import type { Tx } from "./Db.js";
+import { isClosedPool, type Tx } from "./Db.js";
 import { DbError } from "./Errors.js";
 
 const settle = (promise: Promise<unknown>): Promise<unknown> =>
@@ -13,10 +13,15 @@ const settle = (promise: Promise<unknown>): Promise<unknown> =>
  * A connection of the pool for the caller alone (`sql.reserve()`), as an Effect that can be
  * interrupted while it waits: with the server away, postgres.js waits between connection
  * attempts with a growing back-off (up to 20 s), and shutdown should not. A connection that
- * arrives after the interruption goes straight back to the pool.
+ * arrives after the interruption goes straight back to the pool. A pool `makeDb` closed gives
+ * none (postgres.js would open a new one that nothing closes).
  */
 export const reserveConnection = (sql: Sql, message: string): Effect.Effect<ReservedSql, DbError> =>
   Effect.async<ReservedSql, DbError>((resume) => {
+    if (isClosedPool(sql)) {
+      resume(Effect.fail(new DbError({ message: `${message}: the pool is closed` })));
+      return;
+    }
     let interrupted = false;
     sql.reserve().then(
       (reserved) => {

@@ -1,8 +1,8 @@
 import { createTestDatabase, type TestDatabase } from "@leadflow/testkit";
-import { Cause, Data, Effect, Exit, Fiber } from "effect";
+import { Cause, Data, Effect, Exit, Fiber, Scope } from "effect";
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { query, type Tx } from "../src/Db.js";
+import { makeDb, query, type Tx } from "../src/Db.js";
 import { DbError } from "../src/Errors.js";
 import { withConnection, withTransaction } from "../src/Transaction.js";
 
@@ -97,6 +97,23 @@ describe("withTransaction", () => {
     held.release();
     expect(await poolFree()).toEqual({ ok: 1, idle: true });
     expect(await ids()).not.toContain(5);
+  });
+});
+
+describe("a closed pool", () => {
+  it("gives no connection to a transaction (postgres.js would open one nobody closes)", async () => {
+    const scope = Effect.runSync(Scope.make());
+    const { sql } = await Effect.runPromise(makeDb({ url: db.url }).pipe(Scope.extend(scope)));
+    await Effect.runPromise(Scope.close(scope, Exit.void));
+    await db.sql`truncate tx_test`;
+    const exit = await Effect.runPromiseExit(withTransaction(sql, insert(9)));
+    expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject({
+      value: { message: "no database connection for a transaction: the pool is closed" },
+    });
+    expect(await ids()).toEqual([]);
+    const open = await db.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity
+      where datname = current_database() and application_name = 'leadflow'`;
+    expect(open[0]!.n).toBe(0);
   });
 });
 
