@@ -434,6 +434,43 @@ export const consumeN = async (
   return { ms: elapsed, cpuUs: cpu.user + cpu.system };
 };
 
+/**
+ * Consumes `count` messages with `consumer.consume({ callback })` and acks each at once: the
+ * client's callback delivery, which skips its async iterator (and with it the pull's
+ * backpressure: the next pull goes out as messages arrive, not as they are read). Measured like
+ * `consumeN`.
+ */
+export const consumeNCallback = async (
+  client: JsClient,
+  stream: string,
+  durable: string,
+  count: number,
+  maxMessages: number,
+): Promise<{ ms: number; cpuUs: number }> => {
+  const consumer = await client.js.consumers.get(stream, durable);
+  let received = 0;
+  let first = 0;
+  let cpu0: NodeJS.CpuUsage | undefined;
+  const all = deferred<void>();
+  const messages = await consumer.consume({
+    max_messages: maxMessages,
+    callback: (m) => {
+      if (received === 0) {
+        first = performance.now();
+        cpu0 = process.cpuUsage();
+      }
+      m.ack();
+      if (++received === count) all.resolve();
+    },
+  });
+  await all.promise;
+  await client.nc.flush();
+  const elapsed = performance.now() - first;
+  const cpu = process.cpuUsage(cpu0);
+  messages.stop();
+  return { ms: elapsed, cpuUs: cpu.user + cpu.system };
+};
+
 /** Polls the consumer until nothing is pending or unacknowledged; resolves with that moment. */
 export const waitConsumerDrained = async (
   jsm: JetStreamManager,

@@ -34,6 +34,7 @@ import {
   type BenchConfig,
   connectJetStream,
   consumeN,
+  consumeNCallback,
   deferred,
   type JsClient,
   log,
@@ -251,6 +252,7 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
       // what the runtime asks for per pull: concurrency (4) × group or batch size (100 by default)
       const rawPull = 4 * 100;
       const raw = series();
+      const rawCallback = series();
       const floorSingle = series();
       const floorBatch = series();
       const plainTx = series();
@@ -287,6 +289,16 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
             ),
           );
           await client.jsm.consumers.delete(Streams.cmd.name, `bench-noopraw-${rep}`);
+          // the same with the client's callback delivery: what its async iterator costs
+          const cbSubject = `leadflow.cmd.bench.nooprawcb.r${rep}`;
+          await publishMessages(client, cbSubject, `nooprawcb-${rep}`, n, config.publishWindow);
+          await addConsumer(client.jsm, Streams.cmd.name, `bench-nooprawcb-${rep}`, cbSubject);
+          record(
+            rawCallback,
+            n,
+            await consumeNCallback(client, Streams.cmd.name, `bench-nooprawcb-${rep}`, n, rawPull),
+          );
+          await client.jsm.consumers.delete(Streams.cmd.name, `bench-nooprawcb-${rep}`);
 
           // the Postgres floor: one inbox transaction per message / per batch, no runtime
           await db.sql`truncate inbox`;
@@ -395,6 +407,16 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
           unit: "msg/s",
           value: rawS,
           note: cpu(raw),
+        },
+        {
+          id: "runtime.raw.callback",
+          group,
+          label: `raw consume + ack, max_messages=${rawPull}, callback delivery (no iterator)`,
+          unit: "msg/s",
+          value: s(rawCallback),
+          baseline: rawBaseline,
+          ratio: ratioOf(s(rawCallback), rawS),
+          note: `what the client's async iterator costs; the runtime keeps the iterator (reading it is the pull's backpressure); ${cpu(rawCallback)}`,
         },
         {
           id: "runtime.floor.txPerMessage",
