@@ -128,6 +128,25 @@ export const cpuSeconds = async (pid: number): Promise<number> => {
   }
 };
 
+/**
+ * CPU seconds so far of each Postgres backend serving the current database, the asking one
+ * included (a pool's next reading may ask through another of its connections).
+ */
+export const backendCpu = async (sql: Sql): Promise<Map<number, number>> => {
+  const cpu = new Map<number, number>();
+  const backends = await sql<{ pid: number }[]>`select pid from pg_stat_activity
+    where datname = current_database()`;
+  for (const { pid } of backends) cpu.set(pid, await cpuSeconds(pid));
+  return cpu;
+};
+
+/** What the backends spent between two readings; one that started in between counts from zero. */
+export const backendCpuSince = (before: Map<number, number>, after: Map<number, number>): number => {
+  let seconds = 0;
+  for (const [pid, s] of after) seconds += s - (before.get(pid) ?? 0);
+  return seconds;
+};
+
 const statusKb = (status: string, key: string): number => {
   const match = new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status);
   return match ? Number(match[1]) : 0;
@@ -399,15 +418,7 @@ export const oneRepetition = (config: BenchConfig, mode: Mode, rep: number): Pro
             (_, r) => `bench_${mode}_${rep}_${r}_${Date.now().toString(36)}`,
           );
           // CPU counters at the start: the dev process, its Postgres backends, nats-server
-          const pgPids = async () =>
-            adminSql
-              ? (
-                  await adminSql<{ pid: number }[]>`
-                    select pid from pg_stat_activity
-                    where datname = current_database() and pid <> pg_backend_pid()`
-                ).map((r) => r.pid)
-              : [];
-          const pg0 = new Map<number, number>();
+          let pg0 = new Map<number, number>();
           let dev0 = 0;
           let nats0 = 0;
           const { started, finished } = await runToGate(
@@ -421,7 +432,7 @@ export const oneRepetition = (config: BenchConfig, mode: Mode, rep: number): Pro
             config.e2eTimeoutMs,
             {
               beforeTrigger: async () => {
-                for (const pid of await pgPids()) pg0.set(pid, await cpuSeconds(pid));
+                if (adminSql) pg0 = await backendCpu(adminSql);
                 dev0 = await cpuSeconds(dev.pid);
                 nats0 = await cpuSeconds(server.pid!);
                 rss.startWindow();
@@ -431,11 +442,7 @@ export const oneRepetition = (config: BenchConfig, mode: Mode, rep: number): Pro
           await rss.stopWindow();
           const dev1 = await cpuSeconds(dev.pid);
           const nats1 = await cpuSeconds(server.pid!);
-          let pgCpu: number | null = null;
-          if (adminSql) {
-            pgCpu = 0;
-            for (const pid of await pgPids()) pgCpu += (await cpuSeconds(pid)) - (pg0.get(pid) ?? 0);
-          }
+          const pgCpu = adminSql ? backendCpuSince(pg0, await backendCpu(adminSql)) : null;
           const runMs = finished - started;
 
           // check the outcome in SQL (after the clock stopped)

@@ -28,7 +28,7 @@ import {
 } from "@leadflow/runtime";
 import type { TestDatabase } from "@leadflow/testkit";
 import { Effect, Exit, Logger, LogLevel, Schema, Scope } from "effect";
-import { cpuSeconds } from "./endToEnd.js";
+import { backendCpu, backendCpuSince, cpuSeconds } from "./endToEnd.js";
 import {
   addConsumer,
   type BenchConfig,
@@ -217,29 +217,20 @@ const recordSample = (s: Series, count: number, r: Sample) => {
   }
 };
 
-/**
- * CPU seconds so far of nats-server and of each of this database's Postgres backends (whoever's
- * connections they serve), read from /proc: the rest of the machine's work per message.
- */
-const otherCpu = async (db: TestDatabase, natsPid: number | undefined) => {
-  const pg = new Map<number, number>();
-  // the asking backend too: the next reading may ask through another of the pool's connections
-  const backends = await db.sql<{ pid: number }[]>`select pid from pg_stat_activity
-    where datname = current_database()`;
-  for (const { pid } of backends) pg.set(pid, await cpuSeconds(pid));
-  return { nats: natsPid === undefined ? 0 : await cpuSeconds(natsPid), pg };
-};
+/** CPU seconds so far of nats-server and of this database's Postgres backends (/proc). */
+const otherCpu = async (db: TestDatabase, natsPid: number | undefined) => ({
+  nats: natsPid === undefined ? 0 : await cpuSeconds(natsPid),
+  pg: await backendCpu(db.sql),
+});
 
-/** What they spent since `before` (a backend that started in between counts from zero). */
+/** What they spent since `before`: the rest of the machine's work per message. */
 const otherCpuSince = async (
   db: TestDatabase,
   natsPid: number | undefined,
   before: Awaited<ReturnType<typeof otherCpu>>,
 ) => {
   const after = await otherCpu(db, natsPid);
-  let pgS = 0;
-  for (const [pid, seconds] of after.pg) pgS += seconds - (before.pg.get(pid) ?? 0);
-  return { natsS: after.nats - before.nats, pgS };
+  return { natsS: after.nats - before.nats, pgS: backendCpuSince(before.pg, after.pg) };
 };
 
 export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figure>> =>
