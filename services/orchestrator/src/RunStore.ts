@@ -25,7 +25,7 @@ export const insertRun = (tx: Tx, id: string, request: RunRequest) =>
 
 /** Locks the run row: every decision about one run is taken one at a time. */
 export const lockRun = (tx: Tx, id: string) =>
-  query(tx<RunView[]>`select id, status, stage from runs where id = ${id} for update`).pipe(
+  query(tx<RunView[]>`select id, status, stage from runs where id = ${id} for no key update`).pipe(
     Effect.map((rows) => rows[0]),
   );
 
@@ -60,7 +60,7 @@ export const addNote = (tx: Tx, id: string, note: string) =>
 export const lockTask = (tx: Tx, id: string) =>
   query(tx<TaskRow[]>`
     select id, run_id, agent, chunk, attempt, params, status, started_at
-    from tasks where id = ${id} for update`).pipe(Effect.map((rows) => rows[0]));
+    from tasks where id = ${id} for no key update`).pipe(Effect.map((rows) => rows[0]));
 
 export const finishTask = (
   tx: Tx,
