@@ -61,7 +61,7 @@ export const weeklyReport = <E, R>(
     const to = dayAfter(range.end);
     const [found, tiers, events, sentiments, value, top] = yield* Effect.all(
       [
-        // companies_date_found_idx range, grouped in memory by the executor
+        // companies_found_idx range, index-only, grouped in memory by the executor
         query(
           () => sql<{ industry: string; state: string | null; n: number }[]>`
           select industry, state, count(*)::int as n from companies
