@@ -308,7 +308,8 @@ const foldDrafts = (results: ReadonlyArray<Record<string, unknown>>) => {
 /** The run summary (the original's `generate_run_summary`), from the database alone. */
 export const computeSummary = (tx: Tx, runId: string) =>
   Effect.gen(function* () {
-    const [run] = yield* query(tx<
+    // independent reads, sent together: one round trip on the transaction's connection, not seven
+    const runQ = query(tx<
       {
         id: string;
         status: RunStatus;
@@ -324,15 +325,14 @@ export const computeSummary = (tx: Tx, runId: string) =>
       }[]
     >`select id, status, stage, industry, location, requested_count, notes, error, error_stage, created_at, ended_at
       from runs where id = ${runId}`);
-    if (!run) return undefined;
-    const companies = yield* query(tx<{ source: string; n: number; fresh: number; sample: boolean }[]>`
+    const companiesQ = query(tx<{ source: string; n: number; fresh: number; sample: boolean }[]>`
       select rc.source, count(*)::int as n, count(*) filter (where rc.is_new)::int as fresh, bool_or(c.is_sample) as sample
       from run_companies rc join companies c on c.id = rc.company_id
       where rc.run_id = ${runId} group by rc.source`);
-    const tiers = yield* query(tx<{ tier: "high" | "medium" | "low"; n: number }[]>`
+    const tiersQ = query(tx<{ tier: "high" | "medium" | "low"; n: number }[]>`
       select tier, count(*)::int as n from lead_scores where run_id = ${runId} group by tier`);
     // a decided request shows who, when, and how many items were approved (from the rows the decision wrote)
-    const approvalRows = yield* query(tx<
+    const approvalsQ = query(tx<
       {
         id: string;
         type: string;
@@ -357,12 +357,7 @@ export const computeSummary = (tx: Tx, runId: string) =>
               and s.approved_human and s.approved_by = h.decided_by)
         end as approved
       from human_approval_requests h where h.run_id = ${runId} order by h.requested_at`);
-    const approvals = approvalRows.map(({ decided_by, decided_at, note, approved, ...a }) =>
-      decided_at
-        ? { ...a, decidedBy: decided_by, decidedAt: decided_at.toISOString(), approved: approved ?? 0, note }
-        : a,
-    );
-    const stages = yield* query(tx<
+    const stagesQ = query(tx<
       {
         agent: Stage;
         tasks: number;
@@ -390,12 +385,22 @@ export const computeSummary = (tx: Tx, runId: string) =>
       left join lateral jsonb_array_elements_text(coalesce(result_summary->'warnings', '[]'::jsonb)) w(value) on true
       where run_id = ${runId}
       group by agent`);
-    const results = yield* query(tx<{ agent: Stage; result: Record<string, unknown> }[]>`
+    const resultsQ = query(tx<{ agent: Stage; result: Record<string, unknown> }[]>`
       select agent, result_summary as result from tasks
       where run_id = ${runId} and status = 'completed' and agent in ('enrichment', 'writer')`);
-    const errors = yield* query(tx<{ stage: string; attempt: number; error: string }[]>`
+    const errorsQ = query(tx<{ stage: string; attempt: number; error: string }[]>`
       select agent as stage, attempt, error from tasks
       where run_id = ${runId} and error is not null order by created_at limit 50`);
+    const [[run], companies, tiers, approvalRows, stages, results, errors] = yield* Effect.all(
+      [runQ, companiesQ, tiersQ, approvalsQ, stagesQ, resultsQ, errorsQ],
+      { concurrency: "unbounded" },
+    );
+    if (!run) return undefined;
+    const approvals = approvalRows.map(({ decided_by, decided_at, note, approved, ...a }) =>
+      decided_at
+        ? { ...a, decidedBy: decided_by, decidedAt: decided_at.toISOString(), approved: approved ?? 0, note }
+        : a,
+    );
 
     const bySource: Record<string, number> = {};
     let found = 0;
