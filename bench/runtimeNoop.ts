@@ -388,6 +388,12 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
           ? `, ${fmt(summarize(x.natsPerMsg).median)} in nats-server, ${fmt(summarize(x.pgPerMsg).median)} in Postgres (/proc, 10 ms ticks: ± 1 µs)`
           : "");
       const rawS = s(raw);
+      // each repetition measures raw consume and the runtime minutes apart: their ratio per
+      // repetition shows how far the verdict moves with the host within one run
+      const paired = (x: Series) => {
+        const ratios = summarize(x.rates.map((r, i) => r / (raw.rates[i] ?? Number.NaN)));
+        return `per repetition, against that repetition's raw: ${fmt(ratios.min * 100)} – ${fmt(ratios.max * 100)} % (median ${fmt(ratios.median * 100)} %)`;
+      };
       const rawBaseline = { label: "raw consume + ack (same server)", unit: "msg/s", value: rawS };
       const baselineOf = (label: string, unit: string, value: Summary) => ({ label, unit, value });
       return [
@@ -456,7 +462,7 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
           baseline: rawBaseline,
           ratio: ratioOf(s(single), rawS),
           target: { text: "≥ 50 % of raw", met: ratioOf(s(single), rawS) >= 0.5 },
-          note: `${fmt(ratioOf(s(single), s(floorBatch)) * 100)} % of the floor of a tx per ${size} msgs; ${cpu(single)}`,
+          note: `${fmt(ratioOf(s(single), s(floorBatch)) * 100)} % of the floor of a tx per ${size} msgs; ${paired(single)}; ${cpu(single)}`,
         },
         {
           id: "runtime.batch",
@@ -467,7 +473,7 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
           baseline: rawBaseline,
           ratio: ratioOf(s(batch), rawS),
           target: { text: "≥ 50 % of raw", met: ratioOf(s(batch), rawS) >= 0.5 },
-          note: `${fmt(ratioOf(s(batch), s(floorBatch)) * 100)} % of its Postgres floor; ${cpu(batch)}`,
+          note: `${fmt(ratioOf(s(batch), s(floorBatch)) * 100)} % of its Postgres floor; ${paired(batch)}; ${cpu(batch)}`,
         },
       ] satisfies Figure[];
     }),
