@@ -70,14 +70,20 @@ export const runHeartbeats = (
     );
   });
 
-/** Every live heartbeat in the bucket. */
+/**
+ * Every live heartbeat in the bucket. The keys come from the stream's own count per subject
+ * (a stream info request), not from `kv.keys()`, which creates an ordered consumer per call:
+ * a monitor refreshing often churned consumers on the bucket's stream, and under load reads
+ * and puts on it stalled together for over 15 s (24 Nov, nats-server 2.9.10).
+ */
 export const readHeartbeats = Effect.gen(function* () {
+  const { jsm } = yield* Nats;
   const kv = yield* openHeartbeatBucket;
+  const prefix = `$KV.${HeartbeatBucket}.`;
   const keys = yield* Effect.tryPromise({
     try: async () => {
-      const out: string[] = [];
-      for await (const k of await kv.keys()) out.push(k);
-      return out;
+      const info = await jsm.streams.info(`KV_${HeartbeatBucket}`, { subjects_filter: `${prefix}>` });
+      return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
     },
     catch: (cause) => new NatsError({ message: "cannot list heartbeats", cause }),
   }).pipe(Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(2)))));
