@@ -71,30 +71,47 @@ export const runHeartbeats = (
   });
 
 /**
- * Every live heartbeat in the bucket. The keys come from the stream's own count per subject
- * (a stream info request), not from `kv.keys()`, which creates an ordered consumer per call:
- * a monitor refreshing often churned consumers on the bucket's stream, and under load reads
- * and puts on it stalled together for over 15 s (24 Nov, nats-server 2.9.10).
+ * A JetStream request of a heartbeat read, given 600 ms and three tries: nats-server 2.9 may
+ * leave a request unanswered for a while after a restart, and the client's own timeout (5 s)
+ * would spend a health probe's whole budget on it.
+ */
+const patiently = <A, E, R>(request: Effect.Effect<A, E, R>) =>
+  request.pipe(
+    Effect.timeout("600 millis"),
+    Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(2)))),
+  );
+
+/**
+ * Every live heartbeat in the bucket. The keys come from the stream's count per subject (one
+ * stream info request), not from `kv.keys()`, whose ordered consumer waits for the server with
+ * no time limit: after a nats-server restart a health check reading heartbeats hung for over
+ * 15 s that way (24 Nov, nats-server 2.9.10). No consumer is created per read either.
  */
 export const readHeartbeats = Effect.gen(function* () {
   const { jsm } = yield* Nats;
-  const kv = yield* openHeartbeatBucket;
+  const kv = yield* patiently(openHeartbeatBucket);
   const prefix = `$KV.${HeartbeatBucket}.`;
-  const keys = yield* Effect.tryPromise({
-    try: async () => {
-      const info = await jsm.streams.info(`KV_${HeartbeatBucket}`, { subjects_filter: `${prefix}>` });
-      return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
-    },
-    catch: (cause) => new NatsError({ message: "cannot list heartbeats", cause }),
-  }).pipe(Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(2)))));
+  const keys = yield* patiently(
+    Effect.tryPromise({
+      try: async () => {
+        const info = await jsm.streams.info(`KV_${HeartbeatBucket}`, { subjects_filter: `${prefix}>` });
+        return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
+      },
+      catch: (cause) => new NatsError({ message: "cannot list heartbeats", cause }),
+    }),
+  );
+  const entries = yield* Effect.forEach(
+    keys,
+    (key) =>
+      // a get that fails on a loaded server is tried again before the beat counts as missing
+      patiently(Effect.tryPromise(() => kv.get(key))).pipe(
+        Effect.tapError((e) => Effect.logWarning(`cannot read heartbeat ${key}`, String(e))),
+        Effect.orElseSucceed(() => null),
+      ),
+    { concurrency: "unbounded" },
+  );
   const beats: Heartbeat[] = [];
-  for (const key of keys) {
-    // a get that times out on a loaded server is tried again before the beat counts as missing
-    const entry = yield* Effect.tryPromise(() => kv.get(key)).pipe(
-      Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(2)))),
-      Effect.tapError((e) => Effect.logWarning(`cannot read heartbeat ${key}`, String(e.error))),
-      Effect.orElseSucceed(() => null),
-    );
+  for (const entry of entries) {
     if (entry?.operation !== "PUT") continue;
     const decoded = Schema.decodeUnknownOption(Schema.parseJson(Heartbeat))(entry.string());
     if (decoded._tag === "Some") beats.push(decoded.value);

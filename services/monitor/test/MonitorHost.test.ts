@@ -266,10 +266,6 @@ describe("leadflow health / report", () => {
       DATABASE_URL: db.url,
       NATS_URL: nats.url,
       MONITOR_EXPECTED_SERVICES: "monitor",
-      // all is well here: room for a JetStream request that nats-server 2.9 leaves unanswered
-      // after this file's restart (it times out after 5 s and is tried again); with the file's
-      // 2 s the heartbeat read failed in 1 of 4 CI runs under load (24 Nov)
-      MONITOR_PROBE_TIMEOUT: "15 seconds",
       SENDGRID_API_KEY: "sg-key",
       SMTP_URL: "",
       YELP_API_KEY: "y",
