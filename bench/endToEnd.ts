@@ -87,6 +87,8 @@ export interface E2eSample {
   readonly peakRssDuringRunMb: number;
   /** Highest summed VmRSS of the dev process and its children (embedded PGlite) during the timed run, MB. */
   readonly peakTreeRssDuringRunMb: number;
+  /** The processes behind that peak, MB each. */
+  readonly peakTreeRssParts: string;
   /** The same since the dev process started (includes a first start's initdb child), MB. */
   readonly peakTreeRssMb: number;
   /** VmRSS once the stack was ready, before the workload, MB. */
@@ -152,6 +154,13 @@ const statusKb = (status: string, key: string): number => {
   return match ? Number(match[1]) : 0;
 };
 
+/** A short name for a child of the dev process, from its command line. */
+const processLabel = (cmdline: string): string => {
+  if (cmdline.includes("EmbeddedPostgresChild")) return "PGlite child";
+  if (cmdline.includes("esbuild")) return "esbuild";
+  return cmdline.split("\0")[0]?.split("/").pop() || "child";
+};
+
 /** `pid` and all its descendants (`/proc/<pid>/task/<tid>/children`); none once it is gone. */
 export const processTree = async (pid: number): Promise<number[]> => {
   const out: number[] = [];
@@ -177,6 +186,7 @@ export const rssSampler = (pid: number) => {
   let windowPeakKb = 0;
   let treePeakKb = 0;
   let treeWindowPeakKb = 0;
+  let treeWindowPeakParts = "";
   let inWindow = false;
   const sample = async () => {
     try {
@@ -185,11 +195,17 @@ export const rssSampler = (pid: number) => {
       hwmKb = Math.max(hwmKb, statusKb(status, "VmHWM"), rss);
       if (inWindow) windowPeakKb = Math.max(windowPeakKb, rss);
       let treeKb = rss;
+      const parts: Array<[string, number]> = [["dev", rss]];
       for (const p of (await processTree(pid)).slice(1)) {
-        treeKb += statusKb(await readFile(`/proc/${p}/status`, "utf8").catch(() => ""), "VmRSS");
+        const kb = statusKb(await readFile(`/proc/${p}/status`, "utf8").catch(() => ""), "VmRSS");
+        treeKb += kb;
+        parts.push([processLabel(await readFile(`/proc/${p}/cmdline`, "utf8").catch(() => "")), kb]);
       }
       treePeakKb = Math.max(treePeakKb, treeKb);
-      if (inWindow) treeWindowPeakKb = Math.max(treeWindowPeakKb, treeKb);
+      if (inWindow && treeKb > treeWindowPeakKb) {
+        treeWindowPeakKb = treeKb;
+        treeWindowPeakParts = parts.map(([name, kb]) => `${name} ${fmt(kb / 1024)}`).join(" + ");
+      }
     } catch {
       // the process is gone
     }
@@ -221,6 +237,10 @@ export const rssSampler = (pid: number) => {
     },
     get treeWindowPeakMb() {
       return treeWindowPeakKb / 1024;
+    },
+    /** What the processes held at that peak, MB each ("dev 203 + PGlite child 150 + …"). */
+    get treeWindowPeakParts() {
+      return treeWindowPeakParts;
     },
   };
 };
@@ -478,6 +498,7 @@ export const oneRepetition = (config: BenchConfig, mode: Mode, rep: number): Pro
             peakRssMb: rss.hwmMb,
             peakRssDuringRunMb: rss.windowPeakMb,
             peakTreeRssDuringRunMb: rss.treeWindowPeakMb,
+            peakTreeRssParts: rss.treeWindowPeakParts,
             peakTreeRssMb: rss.treePeakMb,
             rssAtReadyMb,
             cpu: { dev: dev1 - dev0, postgres: pgCpu, nats: nats1 - nats0 },
@@ -556,7 +577,7 @@ export const runEndToEnd = async (
       mine.push(s);
       samples.push(s);
       log(
-        `e2e ${mode} rep ${rep + 1}/${config.e2eReps}: ${fmt(s.companiesPerSecond)} companies/s (${fmt(s.runMs / 1000)} s, startup ${fmt(s.startupMs / 1000)} s), peak RSS ${fmt(s.peakRssMb)} MB (with children during the run ${fmt(s.peakTreeRssDuringRunMb)} MB), CPU dev ${fmt(s.cpu.dev)} s / postgres ${s.cpu.postgres === null ? "in-process" : `${fmt(s.cpu.postgres)} s`} / nats ${fmt(s.cpu.nats)} s; raw insert ${fmt(s.baselineRowsPerSecond)} rows/s (jsonb ${fmt(s.jsonbRowsPerSecond)})`,
+        `e2e ${mode} rep ${rep + 1}/${config.e2eReps}: ${fmt(s.companiesPerSecond)} companies/s (${fmt(s.runMs / 1000)} s, startup ${fmt(s.startupMs / 1000)} s), peak RSS ${fmt(s.peakRssMb)} MB (with children during the run ${fmt(s.peakTreeRssDuringRunMb)} MB: ${s.peakTreeRssParts}), CPU dev ${fmt(s.cpu.dev)} s / postgres ${s.cpu.postgres === null ? "in-process" : `${fmt(s.cpu.postgres)} s`} / nats ${fmt(s.cpu.nats)} s; raw insert ${fmt(s.baselineRowsPerSecond)} rows/s (jsonb ${fmt(s.jsonbRowsPerSecond)})`,
       );
     }
     const tput = summarize(mine.map((s) => s.companiesPerSecond));

@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import {
   embeddedPostgresPoolMax,
   startEmbeddedPostgres,
 } from "../src/embedded/EmbeddedPostgres.js";
+import { startEmbeddedPostgresProcess } from "../src/embedded/EmbeddedPostgresProcess.js";
 import { defaultHousekeeping, sweep } from "../src/Housekeeping.js";
 
 const connect = (url: string, max = embeddedPostgresPoolMax): Sql =>
@@ -198,5 +199,31 @@ describe("embedded Postgres (PGlite behind a wire-protocol socket)", () => {
     const waiting = sql<{ name: string }[]>`select name from survivors`;
     socket.destroy();
     expect(await waiting).toEqual([{ name: "kept" }]);
+  });
+});
+
+describe("embedded Postgres in a child process (what leadflow dev starts)", () => {
+  it("runs PGlite with optimised WebAssembly and glibc's memory settings, serves queries, and stops", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "leadflow-pglite-child-"));
+    const pg = await startEmbeddedPostgresProcess({ dataDir: join(dataDir, "postgres") });
+    const sql = connect(pg.url);
+    const pid = pg.pid;
+    try {
+      if (pid === undefined) throw new Error("the child has no pid");
+      const argv = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0");
+      expect(argv).toContain("--v8-pool-size=1");
+      expect(argv).not.toContain("--liftoff-only");
+      const environ = (await readFile(`/proc/${pid}/environ`, "utf8")).split("\0");
+      expect(environ).toEqual(
+        expect.arrayContaining(["MALLOC_ARENA_MAX=1", "MALLOC_TRIM_THRESHOLD_=131072"]),
+      );
+      const [row] = await sql<{ n: number }[]>`select count(*)::int as n from generate_series(1, 1000)`;
+      expect(row?.n).toBe(1000);
+    } finally {
+      await sql.end({ timeout: 1 });
+      await pg.stop();
+    }
+    expect(await readFile(`/proc/${pid}/status`, "utf8").catch(() => "gone")).toBe("gone");
+    await rm(dataDir, { recursive: true, force: true });
   });
 });
