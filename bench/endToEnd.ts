@@ -161,6 +161,14 @@ const processLabel = (cmdline: string): string => {
   return cmdline.split("\0")[0]?.split("/").pop() || "child";
 };
 
+/** The child of `pid` whose command line `processLabel` names `label`. */
+const childByLabel = async (pid: number, label: string): Promise<number | undefined> => {
+  for (const p of (await processTree(pid)).slice(1)) {
+    if (processLabel(await readFile(`/proc/${p}/cmdline`, "utf8").catch(() => "")) === label) return p;
+  }
+  return undefined;
+};
+
 /** `pid` and all its descendants (`/proc/<pid>/task/<tid>/children`); none once it is gone. */
 export const processTree = async (pid: number): Promise<number[]> => {
   const out: number[] = [];
@@ -439,6 +447,9 @@ export const oneRepetition = (config: BenchConfig, mode: Mode, rep: number): Pro
           );
           // CPU counters at the start: the dev process, its Postgres backends, nats-server
           let pg0 = new Map<number, number>();
+          // embedded PGlite runs in a child process of the dev process: its CPU is Postgres's
+          const pgliteChild = adminSql ? undefined : await childByLabel(dev.pid, "PGlite child");
+          let pglite0 = 0;
           let dev0 = 0;
           let nats0 = 0;
           const { started, finished } = await runToGate(
@@ -453,6 +464,7 @@ export const oneRepetition = (config: BenchConfig, mode: Mode, rep: number): Pro
             {
               beforeTrigger: async () => {
                 if (adminSql) pg0 = await backendCpu(adminSql);
+                if (pgliteChild !== undefined) pglite0 = await cpuSeconds(pgliteChild);
                 dev0 = await cpuSeconds(dev.pid);
                 nats0 = await cpuSeconds(server.pid!);
                 rss.startWindow();
@@ -462,7 +474,11 @@ export const oneRepetition = (config: BenchConfig, mode: Mode, rep: number): Pro
           await rss.stopWindow();
           const dev1 = await cpuSeconds(dev.pid);
           const nats1 = await cpuSeconds(server.pid!);
-          const pgCpu = adminSql ? backendCpuSince(pg0, await backendCpu(adminSql)) : null;
+          const pgCpu = adminSql
+            ? backendCpuSince(pg0, await backendCpu(adminSql))
+            : pgliteChild !== undefined
+              ? (await cpuSeconds(pgliteChild)) - pglite0
+              : null;
           const runMs = finished - started;
 
           // check the outcome in SQL (after the clock stopped)
@@ -577,7 +593,7 @@ export const runEndToEnd = async (
       mine.push(s);
       samples.push(s);
       log(
-        `e2e ${mode} rep ${rep + 1}/${config.e2eReps}: ${fmt(s.companiesPerSecond)} companies/s (${fmt(s.runMs / 1000)} s, startup ${fmt(s.startupMs / 1000)} s), peak RSS ${fmt(s.peakRssMb)} MB (with children during the run ${fmt(s.peakTreeRssDuringRunMb)} MB: ${s.peakTreeRssParts}), CPU dev ${fmt(s.cpu.dev)} s / postgres ${s.cpu.postgres === null ? "in-process" : `${fmt(s.cpu.postgres)} s`} / nats ${fmt(s.cpu.nats)} s; raw insert ${fmt(s.baselineRowsPerSecond)} rows/s (jsonb ${fmt(s.jsonbRowsPerSecond)})`,
+        `e2e ${mode} rep ${rep + 1}/${config.e2eReps}: ${fmt(s.companiesPerSecond)} companies/s (${fmt(s.runMs / 1000)} s, startup ${fmt(s.startupMs / 1000)} s), peak RSS ${fmt(s.peakRssMb)} MB (with children during the run ${fmt(s.peakTreeRssDuringRunMb)} MB: ${s.peakTreeRssParts}), CPU dev ${fmt(s.cpu.dev)} s / ${s.mode === "pglite" ? "PGlite child" : "postgres"} ${s.cpu.postgres === null ? "unknown" : `${fmt(s.cpu.postgres)} s`} / nats ${fmt(s.cpu.nats)} s; raw insert ${fmt(s.baselineRowsPerSecond)} rows/s (jsonb ${fmt(s.jsonbRowsPerSecond)})`,
       );
     }
     const tput = summarize(mine.map((s) => s.companiesPerSecond));

@@ -216,8 +216,8 @@ const printE2eBreakdown = (samples: ReadonlyArray<E2eSample>) => {
     const runS = med(mine.map((s) => s.runMs / 1000));
     const pg =
       mine[0]!.cpu.postgres === null
-        ? "in the dev process"
-        : `${fmt(med(mine.map((s) => s.cpu.postgres ?? 0)))} s`;
+        ? "unknown"
+        : `${fmt(med(mine.map((s) => s.cpu.postgres ?? 0)))} s${mode === "pglite" ? " (the PGlite child)" : ""}`;
     out.push(
       `  ${mode}: wall ${fmt(runS)} s; CPU dev process ${fmt(med(mine.map((s) => s.cpu.dev)))} s, Postgres backends ${pg}, nats-server ${fmt(med(mine.map((s) => s.cpu.nats)))} s; startup ${fmt(med(mine.map((s) => s.startupMs / 1000)))} s; ${fmt(med(mine.map((s) => s.distinctCompanies)))} distinct companies`,
     );
