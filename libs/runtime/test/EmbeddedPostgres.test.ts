@@ -154,6 +154,30 @@ describe("embedded Postgres (PGlite behind a wire-protocol socket)", () => {
     expect(received).toEqual(["committed", "direct"]);
   });
 
+  it("closes the prepared statements of a client that goes away (the session outlives it)", async () => {
+    const prepared = async () =>
+      (await sql<{ n: number }[]>`select count(*)::int as n from pg_prepared_statements`)[0]?.n ?? -1;
+    const before = await prepared();
+    for (let round = 0; round < 3; round++) {
+      const client = connect(pg.url);
+      for (let k = 0; k < 5; k++) {
+        const [row] = await client<{ x: number }[]>`select ${k}::int + ${round}::int as x`;
+        expect(row?.x).toBe(k + round);
+        await client.unsafe(`select ${k} + $1::int as y`, [round], { prepare: true });
+      }
+      const [live] = await client<{ n: number }[]>`select count(*)::int as n from pg_prepared_statements`;
+      expect(live?.n).toBeGreaterThanOrEqual(before + 6);
+      await client.end({ timeout: 1 });
+    }
+    // the server sees a client go a moment after the client has ended: poll for a while
+    let after = await prepared();
+    for (let tries = 0; after !== before && tries < 50; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      after = await prepared();
+    }
+    expect(after).toBe(before);
+  });
+
   it("refuses a second instance on the same data folder", async () => {
     await expect(startEmbeddedPostgres({ dataDir: join(dataDir, "postgres") })).rejects.toThrow(/in use/);
   });

@@ -62,6 +62,8 @@ const IDLE = 0x49; // 'I'
 const TERMINATE = 0x58; // 'X'
 const QUERY = 0x51; // 'Q'
 const PARSE = 0x50; // 'P'
+const CLOSE = 0x43; // 'C'
+const STATEMENT = 0x53; // 'S', what a Close names
 const SYNC = new Uint8Array([0x53, 0, 0, 0, 4]);
 /** A FATAL ErrorResponse, so a refused client reports a reason instead of a dropped socket. */
 const fatal = (code, message) => {
@@ -72,6 +74,21 @@ const fatal = (code, message) => {
   return Buffer.concat([head, body]);
 };
 const startsWithListen = (text) => /^\s*listen\s/i.test(text.toString("utf8", 0, 64));
+/** The statement name of a Parse message (after the type and length), "" for the unnamed one. */
+const parsedName = (message) => message.toString("utf8", 5, message.indexOf(0, 5));
+/** Close messages for these prepared statements, and a Sync. */
+const closeStatements = (names) => {
+  const parts = [];
+  for (const name of names) {
+    const body = Buffer.from(`S${name}\0`);
+    const head = Buffer.alloc(5);
+    head[0] = CLOSE;
+    head.writeInt32BE(body.length + 4, 1);
+    parts.push(head, body);
+  }
+  parts.push(SYNC);
+  return Buffer.concat(parts);
+};
 /**
  * Walks the backend's output, which PGlite streams in chunks that need not end on message
  * boundaries: passes everything but NotificationResponse on to the client that asked, keeps
@@ -184,6 +201,8 @@ class Connection {
   queued = false;
   listens = false;
   closed = false;
+  /** Named statements this client prepared: the session outlives the connection, they must not. */
+  statements = new Set();
   constructor(socket) {
     this.socket = socket;
   }
@@ -206,6 +225,8 @@ class Multiplexer {
   owner;
   running;
   stopped = false;
+  /** Prepared statements of clients that went away, closed when the backend is next free. */
+  orphans = [];
   constructor(db, maxConnections) {
     this.db = db;
     this.maxConnections = maxConnections;
@@ -262,6 +283,8 @@ class Multiplexer {
     if (conn.closed) return;
     conn.closed = true;
     conn.inbox = [];
+    for (const name of conn.statements) this.orphans.push(name);
+    conn.statements.clear();
     this.connections.delete(conn);
     if (farewell && conn.socket.writable) {
       conn.socket.end(farewell);
@@ -278,7 +301,7 @@ class Multiplexer {
   }
   hasWork() {
     if (this.owner) return this.owner.closed || this.owner.inbox.length > 0;
-    return this.waiting.some((c) => !c.closed && c.inbox.length > 0);
+    return this.orphans.length > 0 || this.waiting.some((c) => !c.closed && c.inbox.length > 0);
   }
   async pump() {
     for (;;) {
@@ -291,6 +314,10 @@ class Multiplexer {
       if (owner) {
         if (owner.inbox.length === 0) return;
         await this.run(owner);
+        continue;
+      }
+      if (this.orphans.length > 0) {
+        await this.closeOrphans();
         continue;
       }
       const next = this.waiting.shift();
@@ -316,7 +343,11 @@ class Multiplexer {
     }
     for (const m of batch) {
       if (m[0] === QUERY && startsWithListen(m.subarray(5))) conn.listens = true;
-      else if (m[0] === PARSE && startsWithListen(m.subarray(m.indexOf(0, 5) + 1))) conn.listens = true;
+      else if (m[0] === PARSE) {
+        const name = parsedName(m);
+        if (name !== "") conn.statements.add(name);
+        if (startsWithListen(m.subarray(m.indexOf(0, 5) + 1))) conn.listens = true;
+      } else if (m[0] === CLOSE && m[5] === STATEMENT) conn.statements.delete(parsedName(m.subarray(1)));
     }
     const stream = new BackendStream((bytes) => {
       if (!conn.closed) conn.socket.write(bytes);
@@ -340,6 +371,17 @@ class Multiplexer {
         conn.queued = true;
         this.waiting.push(conn);
       }
+    }
+  }
+  /** Closes the prepared statements of clients that have gone (none of them can use one again). */
+  async closeOrphans() {
+    const names = this.orphans.splice(0);
+    try {
+      await this.db.runExclusive(() =>
+        this.db.execProtocolRawStream(closeStatements(names), { onRawData: () => undefined }),
+      );
+    } catch {
+      // a statement that stays costs memory, not correctness
     }
   }
   /** Puts the session back to idle after its owner left mid-batch or mid-transaction. */
