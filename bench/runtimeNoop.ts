@@ -244,6 +244,7 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
       const rawPull = 4 * 100;
       const raw = series();
       const rawCallback = series();
+      const rawGroupAck = series();
       const floorSingle = series();
       const floorBatch = series();
       const plainTx = series();
@@ -290,6 +291,25 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
             await consumeNCallback(client, Streams.cmd.name, `bench-nooprawcb-${rep}`, n, rawPull),
           );
           await client.jsm.consumers.delete(Streams.cmd.name, `bench-nooprawcb-${rep}`);
+          // the iterator again, acking in groups of `size` as the runtime does (one socket write
+          // per group instead of one per message): what the runtime's consumption costs without
+          // its inbox, codec and handlers
+          const gaSubject = `leadflow.cmd.bench.nooprawga.r${rep}`;
+          await publishMessages(client, gaSubject, `nooprawga-${rep}`, n, config.publishWindow);
+          await addConsumer(client.jsm, Streams.cmd.name, `bench-nooprawga-${rep}`, gaSubject);
+          record(
+            rawGroupAck,
+            n,
+            await withOthers(() =>
+              consumeN(client, Streams.cmd.name, `bench-nooprawga-${rep}`, n, {
+                maxMessages: rawPull,
+                batch: size,
+                concurrency: 4,
+                work: () => Promise.resolve(),
+              }),
+            ),
+          );
+          await client.jsm.consumers.delete(Streams.cmd.name, `bench-nooprawga-${rep}`);
 
           // the Postgres floor: one inbox transaction per message / per batch, no runtime
           await db.sql`truncate inbox`;
@@ -414,6 +434,16 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
           baseline: rawBaseline,
           ratio: ratioOf(s(rawCallback), rawS),
           note: `what the client's async iterator costs; the runtime keeps the iterator (reading it is the pull's backpressure); ${cpu(rawCallback)}`,
+        },
+        {
+          id: "runtime.raw.groupAck",
+          group,
+          label: `raw consume, max_messages=${rawPull}, acks in groups of ${size} (4 in flight, no work)`,
+          unit: "msg/s",
+          value: s(rawGroupAck),
+          baseline: rawBaseline,
+          ratio: ratioOf(s(rawGroupAck), rawS),
+          note: `the baseline loop acks each message as it comes, and the client flushes every ack in a socket write of its own; acked a group at a time, as the runtime does, the acks share one write; ${cpu(rawGroupAck)}`,
         },
         {
           id: "runtime.floor.txPerMessage",
