@@ -7,6 +7,7 @@ import { EnrichmentPlugin } from "@leadflow/enrichment";
 import { OrchestratorPlugin } from "@leadflow/orchestrator";
 import { ScoutPlugin } from "@leadflow/scout";
 import {
+  captureLogs,
   connectJet,
   createTestDatabase,
   createTestNats,
@@ -54,6 +55,7 @@ let google: GooglePlacesPhoneFake;
 let hunter: HunterFake;
 let ollama: OllamaFake;
 let dir: string;
+const logs = captureLogs();
 
 beforeAll(async () => {
   [db, nats, google, hunter] = await Promise.all([
@@ -114,6 +116,7 @@ beforeAll(async () => {
     {
       databaseUrl: db.url,
       natsUrl: nats.url,
+      logger: logs.logger,
     },
   );
 });
@@ -223,6 +226,27 @@ describe("a whole run through the provider fakes", () => {
     const requested = await jet.messages("LEADFLOW_EVT", "leadflow.evt.approval.requested");
     expect(requested.map((r) => (r.data as { type: string }).type)).toEqual(["leads", "emails"]);
     await jet.close();
+
+    // the task log: each stage's task dispatched, then completed with its result and duration
+    const lines = logs.taskLines("enrich-1");
+    const stages = ["scout", "analyst", "enrichment", "writer"];
+    expect(lines.map((l) => `${l.message} ${l.fields.agent}`)).toEqual(
+      stages.flatMap((s) => [`task dispatched ${s}`, `task completed ${s}`]),
+    );
+    const rows = await db.sql<{ id: string; agent: string; duration_ms: number; result_summary: unknown }[]>`
+      select id, agent, duration_ms, result_summary from tasks where run_id = 'enrich-1'`;
+    for (const line of lines.filter((l) => l.message === "task completed")) {
+      const row = rows.find((r) => r.id === line.fields.taskId);
+      expect(row?.agent).toBe(line.fields.agent);
+      expect(line.fields).toMatchObject({ attempt: 1, chunk: 0, durationMs: row!.duration_ms });
+      expect(JSON.parse(line.fields.result as string)).toEqual(row!.result_summary);
+    }
+    expect(
+      lines.find((l) => l.message === "task completed" && l.fields.agent === "scout")?.fields.params,
+    ).toEqual({ industry: "hospital", location: "Buffalo, NY", count: 6 });
+    expect(
+      lines.find((l) => l.message === "task completed" && l.fields.agent === "writer")?.fields.params,
+    ).toEqual({ companies: 4 });
   });
 
   it("spends no provider call twice: a repeat run is answered from the cache and the database", async () => {

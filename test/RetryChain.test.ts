@@ -2,6 +2,7 @@ import type { RunSummary } from "@leadflow/contracts";
 import { OrchestratorPlugin } from "@leadflow/orchestrator";
 import { ScoutPlugin } from "@leadflow/scout";
 import {
+  captureLogs,
   connectJet,
   createTestDatabase,
   createTestNats,
@@ -51,9 +52,11 @@ describe("the retry chain", () => {
   it("dispatches a failing stage again with attempt + 1, then fails the run with the stage and the error", async () => {
     process.env.SCOUT_SOURCES = "csv";
     process.env.SCOUT_CSV_PATH = "/nonexistent/companies.csv";
+    const logs = captureLogs();
     const host = await startTestHost([OrchestratorPlugin, ScoutPlugin], {
       databaseUrl: db.url,
       natsUrl: nats.url,
+      logger: logs.logger,
     });
     try {
       const jet = await connectJet(nats.url);
@@ -80,6 +83,37 @@ describe("the retry chain", () => {
       expect(run.summary.errors.length).toBeGreaterThanOrEqual(3);
       const events = await jet.messages("LEADFLOW_EVT", "leadflow.evt.run.retry-1.");
       expect(events.map((e) => e.subject).at(-1)).toBe("leadflow.evt.run.retry-1.failed");
+
+      // the task log: a line per dispatch and per outcome, with params, attempt, error, duration
+      const lines = logs.taskLines("retry-1");
+      expect(lines.map((l) => [l.message, l.fields.attempt])).toEqual([
+        ["task dispatched", 1],
+        ["task failed", 1],
+        ["task retried", 2],
+        ["task failed", 2],
+        ["task retried", 3],
+        ["task failed", 3],
+      ]);
+      const params = { industry: "hotel", location: "Reno, NV", count: 5 };
+      for (const line of lines) {
+        expect(line.fields).toMatchObject({ agent: "scout", chunk: 0, params });
+        expect(line.fields.taskId).toEqual(expect.any(String));
+      }
+      const failed = lines.filter((l) => l.message === "task failed");
+      const durations = await db.sql<{ id: string; duration_ms: number }[]>`
+        select id, duration_ms from tasks where run_id = 'retry-1'`;
+      for (const line of failed) {
+        expect(line.level).toBe("WARN");
+        expect(line.fields.error).toContain("/nonexistent/companies.csv");
+        // the duration logged is the one the task row keeps
+        const row = durations.find((d) => d.id === line.fields.taskId);
+        expect(row).toBeDefined();
+        expect(line.fields.durationMs).toBe(row!.duration_ms);
+      }
+      // each retry says how long it waits first (the jittered schedule)
+      for (const line of lines.filter((l) => l.message === "task retried")) {
+        expect(line.fields.delayMs).toEqual(expect.any(Number));
+      }
       await jet.close();
     } finally {
       await host.stop();
@@ -89,7 +123,12 @@ describe("the retry chain", () => {
   });
 
   it("treats a task past its deadline as failed (no scout is running here)", async () => {
-    const host = await startTestHost([OrchestratorPlugin], { databaseUrl: db.url, natsUrl: nats.url });
+    const logs = captureLogs();
+    const host = await startTestHost([OrchestratorPlugin], {
+      databaseUrl: db.url,
+      natsUrl: nats.url,
+      logger: logs.logger,
+    });
     try {
       const jet = await connectJet(nats.url);
       await jet.publishRaw("leadflow.cmd.run.start", {
@@ -108,6 +147,13 @@ describe("the retry chain", () => {
         [2, "timed_out"],
         [3, "timed_out"],
       ]);
+      const timedOut = logs.taskLines("deadline-1").filter((l) => l.message === "task timed out");
+      expect(timedOut.map((l) => l.fields.attempt)).toEqual([1, 2, 3]);
+      for (const line of timedOut) {
+        expect(line.fields.error).toContain("deadline passed");
+        // the deadline is 600 ms: the task ran at least that long before the sweep saw it
+        expect(line.fields.durationMs).toBeGreaterThanOrEqual(600);
+      }
       await jet.close();
     } finally {
       await host.stop();

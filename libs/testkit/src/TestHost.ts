@@ -1,5 +1,5 @@
 import { type AnyPlugin, type HostOptions, startHost } from "@leadflow/runtime";
-import { Cause, Effect, Exit, Scope } from "effect";
+import { Cause, Effect, Exit, Logger, Scope } from "effect";
 
 export interface TestHost {
   readonly port: number | undefined;
@@ -9,7 +9,12 @@ export interface TestHost {
 /** Runs plugins in this process against the test's database and NATS until `stop()`. */
 export const startTestHost = async (
   plugins: ReadonlyArray<AnyPlugin>,
-  options: { databaseUrl: string; natsUrl: string } & Partial<HostOptions>,
+  options: {
+    databaseUrl: string;
+    natsUrl: string;
+    /** Receives every log line of the host's fibers instead of the console (to assert on them). */
+    logger?: Logger.Logger<unknown, void>;
+  } & Partial<HostOptions>,
 ): Promise<TestHost> => {
   const scope = Effect.runSync(Scope.make());
   const started = await Effect.runPromiseExit(
@@ -20,7 +25,10 @@ export const startTestHost = async (
       port: options.port,
       heartbeatInterval: options.heartbeatInterval,
       housekeeping: options.housekeeping,
-    }).pipe(Scope.extend(scope)),
+    }).pipe(
+      Scope.extend(scope),
+      options.logger ? Effect.provide(Logger.replace(Logger.defaultLogger, options.logger)) : (self) => self,
+    ),
   );
   if (Exit.isFailure(started)) {
     // what did start (pools, connections, consumers) must not outlive the failure

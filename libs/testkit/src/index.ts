@@ -8,6 +8,7 @@ export {
 } from "./ChildService.js";
 export { waitFor } from "./Conditions.js";
 export { connectJet, type Jet } from "./Jet.js";
+export { captureLogs, type LogLine } from "./Logs.js";
 export { decodeQuotedPrintable, decodeWords, type MimePart, type ParsedEmail, parseEmail } from "./Mime.js";
 export { type CapturedEmail, type SmtpCapture, startSmtpCapture } from "./SmtpCapture.js";
 export { adminUrl, createTestDatabase, type TestDatabase } from "./TestDatabase.js";

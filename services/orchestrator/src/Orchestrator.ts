@@ -181,6 +181,7 @@ const apply = (
             agent: task.agent,
             chunk: task.chunk,
             attempt: task.attempt,
+            params: summarizeParams(task.params),
             delayMs: command.delayMs,
           });
           break;
@@ -375,14 +376,16 @@ const onStageCompleted = (stage: Stage) => (event: CompletedEvent, ctx: HandlerC
     const task = yield* Store.lockTask(ctx.tx, event.taskId);
     if (task?.status !== "running" || task.attempt !== event.attempt) return; // stale or repeated
     const { runId: _r, taskId: _t, attempt: _a, ...result } = event;
-    yield* Store.finishTask(ctx.tx, task.id, "completed", result, null);
+    const durationMs = yield* Store.finishTask(ctx.tx, task.id, "completed", result, null);
     yield* logTask("task completed", {
       runId: task.run_id,
       taskId: task.id,
       agent: stage,
       chunk: task.chunk,
       attempt: task.attempt,
+      params: summarizeParams(task.params),
       result: JSON.stringify(result).slice(0, 500),
+      durationMs,
     });
     yield* step(ctx, task.run_id, (run) =>
       Effect.map(
@@ -396,15 +399,17 @@ const onStageCompleted = (stage: Stage) => (event: CompletedEvent, ctx: HandlerC
 const failTask = (ctx: TxContext, task: Store.TaskRow, status: "failed" | "timed_out", error: string) =>
   Effect.gen(function* () {
     const settings = yield* OrchestratorConfig;
-    yield* Store.finishTask(ctx.tx, task.id, status, null, error);
-    yield* Effect.logWarning("task failed").pipe(
+    const durationMs = yield* Store.finishTask(ctx.tx, task.id, status, null, error);
+    yield* Effect.logWarning(status === "timed_out" ? "task timed out" : "task failed").pipe(
       Effect.annotateLogs({
         runId: task.run_id,
         taskId: task.id,
         agent: task.agent,
         chunk: task.chunk,
         attempt: task.attempt,
+        params: summarizeParams(task.params),
         error,
+        durationMs,
       }),
     );
     yield* step(ctx, task.run_id, () =>

@@ -69,14 +69,15 @@ export const finishTask = (
   result: Record<string, unknown> | null,
   error: string | null,
 ) =>
-  query(tx`
+  query(tx<{ duration_ms: number }[]>`
     update tasks set
       status = ${status},
       result_summary = ${result === null ? null : tx.json(result as never)},
       error = ${error},
       ended_at = now(),
       duration_ms = greatest(0, (extract(epoch from (now() - coalesce(started_at, created_at))) * 1000)::int)
-    where id = ${id}`);
+    where id = ${id}
+    returning duration_ms`).pipe(Effect.map((rows) => rows[0]?.duration_ms ?? 0));
 
 /** Chunks of a stage with no completed attempt yet. */
 export const openChunks = (tx: Tx, runId: string, stage: Stage) =>
