@@ -127,7 +127,8 @@ export const pendingApprovals = (sql: Sql) =>
 
 /**
  * The numbers behind the stuck checks, in one round trip. Each subquery is an index range:
- * `companies_status_idx (status, updated_at)`, `lead_scores_high_unapproved_idx` (0003),
+ * `companies_status_idx (status, updated_at)`, `lead_scores_high_unapproved_idx` (0008: a lead a
+ * human rejected is decided, not waiting),
  * `email_drafts_status_idx (status, approved_at)`, `outreach_events_type_at_idx`.
  */
 export const stuckCounts = (sql: Sql, c: StuckCutoffs) =>
@@ -136,7 +137,8 @@ export const stuckCounts = (sql: Sql, c: StuckCutoffs) =>
     select
       (select count(*)::int from companies where status = 'new' and updated_at < ${c.newBefore}) as new_companies,
       (select count(*)::int from lead_scores s join companies co on co.id = s.company_id
-        where s.tier = 'high' and not s.approved_human and s.scored_at < ${c.unapprovedBefore}
+        where s.tier = 'high' and not s.approved_human and s.rejected_human_at is null
+          and s.scored_at < ${c.unapprovedBefore}
           and co.status <> all(${inactive}::text[]) and ${latestScore(sql, "s")}) as unapproved,
       (select count(*)::int from email_drafts where status = 'approved' and approved_at < ${c.unsentBefore}) as unsent,
       (select count(*)::int from (

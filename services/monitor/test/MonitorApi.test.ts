@@ -156,7 +156,7 @@ describe("GET /api/pipeline/stuck", () => {
     expect((await stuckOf("new_over_24h")).count).toBe(3);
   });
 
-  it("high-tier leads unapproved over 48 h, by the latest score, active companies only", async () => {
+  it("high-tier leads unapproved over 48 h, by the latest score, active companies only, not the rejected", async () => {
     const run = await seedRun(db.sql, "r1");
     const run2 = await seedRun(db.sql, "r2");
     const at48 = await seedCompany(db.sql, { status: "scored" });
@@ -165,6 +165,7 @@ describe("GET /api/pipeline/stuck", () => {
     const medium = await seedCompany(db.sql, { status: "scored" });
     const archived = await seedCompany(db.sql, { status: "archived" });
     const rescored = await seedCompany(db.sql, { status: "scored" });
+    const rejected = await seedCompany(db.sql, { status: "scored" });
     await seedScore(db.sql, {
       companyId: at48,
       runId: run,
@@ -215,6 +216,15 @@ describe("GET /api/pipeline/stuck", () => {
       tier: "high",
       score: 91,
       scoredAt: ago(20 * HOUR),
+    });
+    // rejected on the review page: decided, not waiting
+    await seedScore(db.sql, {
+      companyId: rejected,
+      runId: run,
+      tier: "high",
+      score: 95,
+      scoredAt: ago(99 * HOUR),
+      rejectedAt: ago(50 * HOUR),
     });
     const c = await stuckOf("unapproved_over_48h");
     expect(c).toMatchObject({

@@ -45,10 +45,13 @@ export const seedScore = async (
     score: number;
     scoredAt?: Date;
     approved?: boolean;
+    /** When a human rejected it on the review page. */
+    rejectedAt?: Date;
   },
 ) => {
-  await sql`insert into lead_scores (company_id, run_id, score, tier, reasons, model_version, scored_at, approved_human)
-    values (${s.companyId}, ${s.runId}, ${s.score}, ${s.tier}, '[]'::jsonb, 'test', ${s.scoredAt ?? new Date()}, ${s.approved ?? false})`;
+  await sql`insert into lead_scores (company_id, run_id, score, tier, reasons, model_version, scored_at, approved_human, rejected_human_at, rejected_by)
+    values (${s.companyId}, ${s.runId}, ${s.score}, ${s.tier}, '[]'::jsonb, 'test', ${s.scoredAt ?? new Date()}, ${s.approved ?? false},
+      ${s.rejectedAt ?? null}, ${s.rejectedAt ? "reviewer@example.test" : null})`;
 };
 
 export const seedContact = async (sql: Sql, companyId: string, name: string, email: string) => {

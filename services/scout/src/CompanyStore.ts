@@ -14,6 +14,9 @@ export interface StoredCompanies {
  * Stores a run's companies in two statements: companies are upserted on their
  * de-duplication key (a company an earlier run found is reused, not copied), then linked to
  * the run in the order the sources returned them. Repeating it for the same run is harmless.
+ * A company found again is left as it was: the update that lets `returning` see it sets
+ * `updated_at` to itself, which the monitor reads as the time a company entered its status
+ * (`new` for over 24 h), so finding it again must not restart that clock.
  */
 export const storeCompanies = (tx: Tx, runId: string, companies: ReadonlyArray<FoundCompany>) =>
   Effect.gen(function* () {
@@ -50,7 +53,7 @@ export const storeCompanies = (tx: Tx, runId: string, companies: ReadonlyArray<F
         phone_source text, website text, domain text, dedupe_key text, source text, source_ref text,
         is_sample boolean, employee_count integer, sites integer, latitude double precision,
         longitude double precision, first_run_id text, raw jsonb)
-      on conflict (dedupe_key) do update set updated_at = now()
+      on conflict (dedupe_key) do update set updated_at = companies.updated_at
       returning id, dedupe_key, (xmax = 0) as inserted`);
     const byKey = new Map(stored.map((r) => [r.dedupe_key, r]));
     const links = rows.map((r, position) => {
