@@ -11,6 +11,7 @@ import {
   type TestNats,
   waitFor,
 } from "@leadflow/testkit";
+import { startGooglePlacesFake } from "@leadflow/testkit/fakes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let db: TestDatabase;
@@ -119,6 +120,59 @@ describe("the retry chain", () => {
       await host.stop();
       delete process.env.SCOUT_SOURCES;
       delete process.env.SCOUT_CSV_PATH;
+    }
+  });
+
+  it("retries a provider outage once per layer: in process per call, then the orchestrator's chain (no redelivery on top, no dead letter)", async () => {
+    const google = await startGooglePlacesFake();
+    // Google's answer while the service is down, to every call
+    google.server.route("POST", "/v1/places:searchText", () => ({
+      status: 503,
+      json: { error: { code: 503, message: "The service is currently unavailable.", status: "UNAVAILABLE" } },
+    }));
+    Object.assign(process.env, {
+      SCOUT_SOURCES: "google_places",
+      GOOGLE_PLACES_API_KEY: google.apiKey,
+      GOOGLE_PLACES_BASE_URL: google.url,
+      // the call's own retries (250 ms, then 500) outlast this file's 600 ms deadline
+      STAGE_DEADLINE_SCOUT_MS: "30000",
+    });
+    const host = await startTestHost([OrchestratorPlugin, ScoutPlugin], {
+      databaseUrl: db.url,
+      natsUrl: nats.url,
+    });
+    try {
+      const jet = await connectJet(nats.url);
+      await jet.publishRaw("leadflow.cmd.run.start", {
+        industry: "hotel",
+        location: "Reno, NV",
+        count: 5,
+        requestId: "outage-1",
+      });
+      const run = await finalRun("outage-1");
+      expect(run.status).toBe("failed");
+      expect(run.error_stage).toBe("scout");
+      expect(run.error).toContain("UNAVAILABLE");
+      expect(run.error).toContain("after 3 attempts");
+      const tasks = await tasksOf("outage-1");
+      expect(tasks.map((t) => [t.attempt, t.status])).toEqual([
+        [1, "failed"],
+        [2, "failed"],
+        [3, "failed"],
+      ]);
+      // 3 attempts of the run's chain × 3 tries of the call in process, and nothing more: a
+      // redelivery of each command would have tripled it
+      expect(google.server.requests.filter((r) => r.path === "/v1/places:searchText")).toHaveLength(9);
+      // the stage reported its failure itself: nothing for an operator to replay
+      const dead = await jet.messages("LEADFLOW_DLQ", "leadflow.dlq.");
+      expect(dead.filter((d) => (d.data as { runId?: string }).runId === "outage-1")).toEqual([]);
+      await jet.close();
+    } finally {
+      await host.stop();
+      await google.close();
+      for (const k of ["SCOUT_SOURCES", "GOOGLE_PLACES_API_KEY", "GOOGLE_PLACES_BASE_URL"])
+        delete process.env[k];
+      process.env.STAGE_DEADLINE_SCOUT_MS = "600";
     }
   });
 

@@ -33,7 +33,11 @@ export class ProviderError extends Data.TaggedError("ProviderError")<{
   /** HTTP status when the provider answered, else null. */
   readonly status: number | null;
   readonly message: string;
-  /** Whether trying again later may succeed (message redelivery decides when). */
+  /**
+   * Whether trying again later may succeed. The call was retried already: the caller treats
+   * what is left as an outcome (the next source, a fallback, a stage failure for the
+   * orchestrator's retry chain), not as a reason for a redelivery that retries it all again.
+   */
   readonly retryable: boolean;
   /** The provider's `Retry-After`, when it sent one. */
   readonly retryAfterMs?: number;

@@ -1,13 +1,6 @@
 import { type ScoutCommand, ScoutCompletedEvent, ScoutFailedEvent, ScoutSearch } from "@leadflow/contracts";
-import {
-  definePlugin,
-  type HandlerContext,
-  PermanentError,
-  ProviderHttpLive,
-  RetryableError,
-  stageFailureHook,
-} from "@leadflow/runtime";
-import { Effect, Layer } from "effect";
+import { definePlugin, type HandlerContext, ProviderHttpLive, stageFailureHook } from "@leadflow/runtime";
+import { Effect, Either, Layer } from "effect";
 import { storeCompanies } from "./CompanyStore.js";
 import { gather } from "./Scout.js";
 import { ScoutSources } from "./Source.js";
@@ -16,18 +9,45 @@ import { ScoutSourcesLive } from "./Sources.js";
 const search = (command: ScoutCommand, ctx: HandlerContext) =>
   Effect.gen(function* () {
     const sources = yield* ScoutSources;
-    const result = yield* gather(sources, {
-      industry: command.industry,
-      location: command.location,
-      count: command.count,
-      seed: command.runId,
-    }).pipe(
-      Effect.mapError((e) =>
-        e.retryable
-          ? new RetryableError({ message: `${e.source}: ${e.message}`, cause: e })
-          : new PermanentError({ message: `${e.source}: ${e.message}`, cause: e }),
-      ),
+    const gathered = yield* Effect.either(
+      gather(sources, {
+        industry: command.industry,
+        location: command.location,
+        count: command.count,
+        seed: command.runId,
+      }),
     );
+    if (Either.isLeft(gathered)) {
+      // Every source failed, each after its own retries: a provider call is retried in process
+      // (429 with Retry-After, 5xx, timeouts), and a redelivery of the command would retry all of
+      // that again, twice more (STYLE 5: never both on the same failure; 27 calls for one
+      // outage). The failure is the stage's outcome: the orchestrator's retry chain dispatches
+      // the stage again on its own, longer schedule, or fails the run.
+      const e = gathered.left;
+      ctx.publish(ScoutFailedEvent, {
+        runId: command.runId,
+        taskId: command.taskId,
+        attempt: command.attempt,
+        // a provider's message already starts with its name
+        error: {
+          tag: e._tag,
+          message: e.message.startsWith(`${e.source}:`) ? e.message : `${e.source}: ${e.message}`,
+        },
+        deliveries: ctx.meta.deliveries,
+        failedAt: new Date().toISOString(),
+      });
+      yield* Effect.logWarning("scout: every source failed").pipe(
+        Effect.annotateLogs({
+          runId: command.runId,
+          taskId: command.taskId,
+          source: e.source,
+          retryable: e.retryable,
+          error: e.message,
+        }),
+      );
+      return;
+    }
+    const result = gathered.right;
     const stored = yield* storeCompanies(ctx.tx, command.runId, result.companies);
     ctx.publish(ScoutCompletedEvent, {
       runId: command.runId,
@@ -52,7 +72,8 @@ export const ScoutPlugin = definePlugin({
       maxGroup: 1,
       ackWait: "2 minutes",
       handle: search,
-      // the orchestrator's retry chain takes over from here
+      // what the handler could not report itself (a database that stayed away through every
+      // delivery, a crash): the orchestrator's retry chain takes over from here too
       onDeadLetter: stageFailureHook(ScoutFailedEvent),
     },
   ],
