@@ -188,6 +188,16 @@ const isRetryable = (cause: Cause.Cause<RoutableError>): boolean => {
   return failure.value.retryable === true;
 };
 
+/** Longest a provider's `Retry-After` may hold a message back (an hour: past that, a typo). */
+const maxRetryAfterMs = 3_600_000;
+
+/** The failure's `retryAfterMs`, when it has a usable one; else 0. */
+const retryAfterOf = (cause: Cause.Cause<RoutableError>): number => {
+  const failure = Cause.failureOption(cause);
+  const ms = failure._tag === "Some" ? failure.value.retryAfterMs : undefined;
+  return typeof ms === "number" && Number.isFinite(ms) && ms > 0 ? Math.min(ms, maxRetryAfterMs) : 0;
+};
+
 const causeToError = (cause: Cause.Cause<RoutableError>) => {
   const failure = Cause.failureOption(cause);
   if (failure._tag === "Some") return describeError(failure.value);
@@ -334,7 +344,7 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
         const error = causeToError(cause);
         const deliveries = m.info.deliveryCount;
         if (isRetryable(cause) && deliveries < maxDeliver) {
-          const delay = backoffDelay(backoff, deliveries);
+          const delay = Math.max(backoffDelay(backoff, deliveries), retryAfterOf(cause));
           m.nak(delay);
           metrics.messagesHandled.inc({ consumer: durable, outcome: "retry" });
           yield* Effect.logWarning("handler failed, will retry").pipe(

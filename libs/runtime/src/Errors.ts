@@ -9,6 +9,11 @@ export interface RoutableError {
   readonly _tag: string;
   readonly message?: string;
   readonly retryable?: boolean;
+  /**
+   * The earliest the message may be tried again (a provider's `Retry-After`): the redelivery
+   * waits for the longer of this and the consumer's backoff step.
+   */
+  readonly retryAfterMs?: number;
 }
 
 /** A Postgres call failed: connection lost, serialisation failure, … — worth retrying. */
@@ -44,10 +49,11 @@ export class PermanentError extends Data.TaggedError("PermanentError")<{
   readonly retryable = false;
 }
 
-/** A transient failure: try the whole message again later. */
+/** A transient failure: try the whole message again later (not before `retryAfterMs`, if given). */
 export class RetryableError extends Data.TaggedError("RetryableError")<{
   readonly message: string;
   readonly cause?: unknown;
+  readonly retryAfterMs?: number;
 }> {
   readonly retryable = true;
 }

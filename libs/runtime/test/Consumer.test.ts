@@ -27,7 +27,7 @@ const Ping = contract({
   stream: "cmd",
   filter: "leadflow.cmd.test.ping",
   subject: () => "leadflow.cmd.test.ping",
-  schema: Schema.Struct({ n: Schema.Int, mode: Schema.Literal("ok", "retry", "permanent") }),
+  schema: Schema.Struct({ n: Schema.Int, mode: Schema.Literal("ok", "retry", "permanent", "later") }),
   messageId: (m) => `ping:${m.n}`,
 });
 const Pong = contract({
@@ -158,6 +158,9 @@ beforeAll(async () => {
             deliveries.set(msg.n, seen);
             if (msg.mode === "retry") return yield* new RetryableError({ message: `always fails ${msg.n}` });
             if (msg.mode === "permanent") return yield* new PermanentError({ message: `bad input ${msg.n}` });
+            // a provider said "not before 1.2 s" (Retry-After) on the first delivery
+            if (msg.mode === "later" && seen.length === 1)
+              return yield* new RetryableError({ message: `busy ${msg.n}`, retryAfterMs: 1200 });
             yield* query(ctx.tx`insert into test_items (n) values (${msg.n})`);
             ctx.publish(Pong, { n: msg.n });
           }),
@@ -177,7 +180,7 @@ afterAll(async () => {
   await Promise.all([db?.drop(), nats?.stop()]);
 });
 
-const send = (n: number, mode: "ok" | "retry" | "permanent", msgID?: string) =>
+const send = (n: number, mode: "ok" | "retry" | "permanent" | "later", msgID?: string) =>
   Effect.runPromise(
     Effect.scoped(
       Effect.gen(function* () {
@@ -284,6 +287,17 @@ describe("consumer runtime", () => {
     await new Promise((r) => setTimeout(r, 600));
     expect(deliveries.get(2000)).toHaveLength(4);
     await nc.close();
+  });
+
+  it("waits out a failure's retryAfterMs when it is longer than the backoff step", async () => {
+    await send(2500, "later");
+    await waitFor(async () => (await db.sql`select 1 from test_items where n = 2500`).length === 1, {
+      what: "the second delivery applied",
+    });
+    const times = deliveries.get(2500)!;
+    expect(times).toHaveLength(2);
+    // the backoff's first step is 100 ms; the failure asked for 1.2 s
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(1190);
   });
 
   it("dead-letters a permanent failure on the first delivery and an undecodable body unread", async () => {

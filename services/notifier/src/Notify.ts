@@ -123,7 +123,11 @@ export const sendApprovalEmail = (event: ApprovalRequested, _meta: MessageMeta) 
         ),
         Effect.mapError((e) =>
           e.retryable
-            ? new RetryableError({ message: e.message, cause: e })
+            ? new RetryableError({
+                message: e.message,
+                cause: e,
+                ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }),
+              })
             : new PermanentError({ message: e.message, cause: e }),
         ),
       );

@@ -25,6 +25,8 @@ export class TransportError extends Data.TaggedError("TransportError")<{
   readonly transport: TransportName;
   readonly message: string;
   readonly retryable: boolean;
+  /** The provider's `Retry-After`: the next delivery waits at least this long. */
+  readonly retryAfterMs?: number;
   readonly cause?: unknown;
 }> {}
 

@@ -348,14 +348,15 @@ describe("SendGrid v3 mail/send", () => {
   });
   afterAll(() => sendgrid?.close());
 
-  it("sends through the provider client: 202 accepted, 429 waited out, bad key and bad body are final", async () => {
+  it("sends through the provider client: 202 accepted, a 429 waited out by the redelivery, bad key and bad body are final", async () => {
     await start({
       SENDGRID_API_KEY: sendgrid.apiKey,
       SENDGRID_BASE_URL: sendgrid.url,
       ALERT_EMAIL: "ops@example.com",
       EMAIL_FROM: "leadflow@example.com",
     });
-    sendgrid.rateLimitNext(1, 1);
+    // Retry-After 6 s: longer than the notifier's first redelivery step (5 s)
+    sendgrid.rateLimitNext(1, 6);
     const seeded = await seedLeadRequest(db.sql, [{ name: "Grid Co", tier: "high", score: 77 }]);
     await publishRequested(jet, seeded.approvalId, seeded.runId, "leads", 1);
     const mail = await waitFor(() => sendgrid.mails[0], { what: "the SendGrid mail" });
@@ -369,9 +370,11 @@ describe("SendGrid v3 mail/send", () => {
       click_tracking: { enable: false, enable_text: false },
       open_tracking: { enable: false },
     });
-    // the 429 with Retry-After: 1 was waited out inside the provider client
+    // one try per delivery (no in-process retry on top of the redelivery), and the redelivery
+    // waited for the Retry-After
     const [limited, accepted] = sendgrid.server.requests;
-    expect(accepted!.at - limited!.at).toBeGreaterThanOrEqual(950);
+    expect(sendgrid.server.requests).toHaveLength(2);
+    expect(accepted!.at - limited!.at).toBeGreaterThanOrEqual(5950);
     const row = await waitFor(async () => {
       const r = await requestRow(seeded.approvalId);
       return r.notified_at !== null ? r : undefined;

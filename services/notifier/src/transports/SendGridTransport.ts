@@ -9,8 +9,10 @@ export interface SendGridOptions {
 }
 
 /**
- * SendGrid v3 `POST /v3/mail/send` through the runtime's provider client (rate limit, retries on
- * 429/5xx honouring `Retry-After`, metrics). 202 = accepted; the id is the `X-Message-Id` header.
+ * SendGrid v3 `POST /v3/mail/send` through the runtime's provider client (rate limit, timeout,
+ * metrics). 202 = accepted; the id is the `X-Message-Id` header. One try per delivery: the
+ * notifier's redelivery (5 s … 5 min, 8 deliveries) is the one retry layer of an email (STYLE 5),
+ * and waits at least the `Retry-After` a 429 or 503 sent.
  */
 export const makeSendGridTransport = (options: SendGridOptions) =>
   Effect.gen(function* () {
@@ -21,6 +23,7 @@ export const makeSendGridTransport = (options: SendGridOptions) =>
       headers: { authorization: Redacted.make(`Bearer ${Redacted.value(options.apiKey)}`) },
       limits: options.limits,
       credentialHint: "SENDGRID_API_KEY",
+      maxAttempts: 1,
     });
     return {
       name: "sendgrid",
@@ -54,6 +57,7 @@ export const makeSendGridTransport = (options: SendGridOptions) =>
                 new TransportError({
                   transport: "sendgrid",
                   retryable: e.retryable,
+                  ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }),
                   message: e.message,
                   cause: e,
                 }),
