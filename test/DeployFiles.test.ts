@@ -672,6 +672,30 @@ describe("Kubernetes manifests", () => {
     }
   });
 
+  it("a PodDisruptionBudget per Deployment, selecting its pods only, that never blocks a drain", async () => {
+    const docs = await kustomizedDocs();
+    const deployments = docs.filter((d) => d.kind === "Deployment");
+    const budgets = docs.filter((d) => d.kind === "PodDisruptionBudget");
+    expect(budgets.map((b) => b.metadata.name).sort()).toEqual(
+      deployments.map((d) => d.metadata.name).sort(),
+    );
+    for (const b of budgets) {
+      const name = b.metadata.name as string;
+      expect(b.apiVersion, name).toBe("policy/v1");
+      // one pod may always go: a Deployment of one replica can be drained
+      expect(b.spec.maxUnavailable, name).toBe(1);
+      expect(b.spec.minAvailable, `${name}: no minAvailable`).toBeUndefined();
+      const selects = (d: Doc) =>
+        Object.entries(b.spec.selector.matchLabels).every(
+          ([k, v]) => d.spec.template.metadata.labels[k] === v,
+        );
+      expect(
+        deployments.filter(selects).map((d) => d.metadata.name),
+        `${name} selects its own pods only`,
+      ).toEqual([name]);
+    }
+  });
+
   it("a migration Job, an Ingress to the notifier's public routes only, a placeholder-only Secret", async () => {
     const docs = await kustomizedDocs();
     const job = docs.find((d) => d.kind === "Job");
