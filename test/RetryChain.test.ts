@@ -49,6 +49,33 @@ const tasksOf = async (id: string) =>
   db.sql<{ attempt: number; status: string; error: string | null; created_at: Date }[]>`
     select attempt, status, error, created_at from tasks where run_id = ${id} order by attempt`;
 
+/**
+ * Triggers a hotel run and waits until it has failed in the scout after its 3 attempts, each a
+ * failed task whose error names `error`; returns the run and its tasks.
+ */
+const scoutFailsThrice = async (requestId: string, error: string) => {
+  const jet = await connectJet(nats.url);
+  await jet.publishRaw("leadflow.cmd.run.start", {
+    industry: "hotel",
+    location: "Reno, NV",
+    count: 5,
+    requestId,
+  });
+  await jet.close();
+  const run = await finalRun(requestId);
+  expect(run.status).toBe("failed");
+  expect(run.error_stage).toBe("scout");
+  expect(run.error).toContain(error);
+  expect(run.error).toContain("after 3 attempts");
+  const tasks = await tasksOf(requestId);
+  expect(tasks.map((t) => [t.attempt, t.status])).toEqual([
+    [1, "failed"],
+    [2, "failed"],
+    [3, "failed"],
+  ]);
+  return { run, tasks };
+};
+
 describe("the retry chain", () => {
   it("dispatches a failing stage again with attempt + 1, then fails the run with the stage and the error", async () => {
     process.env.SCOUT_SOURCES = "csv";
@@ -60,24 +87,8 @@ describe("the retry chain", () => {
       logger: logs.logger,
     });
     try {
+      const { run, tasks } = await scoutFailsThrice("retry-1", "/nonexistent/companies.csv");
       const jet = await connectJet(nats.url);
-      await jet.publishRaw("leadflow.cmd.run.start", {
-        industry: "hotel",
-        location: "Reno, NV",
-        count: 5,
-        requestId: "retry-1",
-      });
-      const run = await finalRun("retry-1");
-      expect(run.status).toBe("failed");
-      expect(run.error_stage).toBe("scout");
-      expect(run.error).toContain("/nonexistent/companies.csv");
-      expect(run.error).toContain("after 3 attempts");
-      const tasks = await tasksOf("retry-1");
-      expect(tasks.map((t) => [t.attempt, t.status])).toEqual([
-        [1, "failed"],
-        [2, "failed"],
-        [3, "failed"],
-      ]);
       // each retry waited for the schedule (≥ ~100 ms base, doubling, jittered)
       expect(tasks[1]!.created_at.getTime()).toBeGreaterThan(tasks[0]!.created_at.getTime());
       expect(run.summary.status).toBe("failed");
@@ -142,24 +153,8 @@ describe("the retry chain", () => {
       natsUrl: nats.url,
     });
     try {
+      await scoutFailsThrice("outage-1", "UNAVAILABLE");
       const jet = await connectJet(nats.url);
-      await jet.publishRaw("leadflow.cmd.run.start", {
-        industry: "hotel",
-        location: "Reno, NV",
-        count: 5,
-        requestId: "outage-1",
-      });
-      const run = await finalRun("outage-1");
-      expect(run.status).toBe("failed");
-      expect(run.error_stage).toBe("scout");
-      expect(run.error).toContain("UNAVAILABLE");
-      expect(run.error).toContain("after 3 attempts");
-      const tasks = await tasksOf("outage-1");
-      expect(tasks.map((t) => [t.attempt, t.status])).toEqual([
-        [1, "failed"],
-        [2, "failed"],
-        [3, "failed"],
-      ]);
       // 3 attempts of the run's chain × 3 tries of the call in process, and nothing more: a
       // redelivery of each command would have tripled it
       expect(google.server.requests.filter((r) => r.path === "/v1/places:searchText")).toHaveLength(9);
