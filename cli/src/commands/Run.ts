@@ -30,7 +30,8 @@ export const run = (options: RunOptions) =>
     const body = {
       industry: options.industry,
       location: options.location,
-      count: Number(options.count),
+      // a number as a number; anything else as typed, so the schema's message shows it
+      count: /^\s*-?\d+(\.\d+)?\s*$/.test(options.count) ? Number(options.count) : options.count,
       requestId: options.requestId ?? `cli_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`,
     };
     const checked = decode(RunStartContract, new TextEncoder().encode(JSON.stringify(body)));
