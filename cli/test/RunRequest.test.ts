@@ -5,7 +5,9 @@ import { run } from "../src/commands/Run.js";
 /** The error `leadflow run` stops with for these options (it stops before looking for a stack). */
 const refusal = async (count: string, industry = "hospital") => {
   const exit = await Effect.runPromiseExit(
-    run({ industry, location: "Buffalo, NY", count, wait: false, json: false, timeoutSeconds: 1 }),
+    Effect.scoped(
+      run({ industry, location: "Buffalo, NY", count, wait: false, json: false, timeoutSeconds: 1 }),
+    ),
   );
   if (Exit.isSuccess(exit)) throw new Error(`count ${count} was accepted`);
   return Cause.pretty(exit.cause);
