@@ -1,6 +1,8 @@
+import { Metrics } from "@leadflow/runtime";
 import { Context, Effect, Layer } from "effect";
 import type { ConfigError } from "effect/ConfigError";
 import { type CountryCode, isSupportedCountry } from "libphonenumber-js/max";
+import { meteredFetch } from "./MeteredFetch.js";
 import { extractPage, type PageFindings, type PageLink } from "./PageExtract.js";
 import {
   type FetchPolicy,
@@ -216,8 +218,12 @@ export const makeWebsite = (fetch: SafeFetchShape): WebsiteShape => {
 export const websiteLayer = (policy: FetchPolicy): Layer.Layer<Website> =>
   Layer.effect(Website, Effect.map(SafeFetch, makeWebsite)).pipe(Layer.provide(safeFetchLayer(policy)));
 
-/** The scan with its fetch policy from `WEBSITE_FETCH_*`. */
-export const WebsiteLive: Layer.Layer<Website, ConfigError, never> = Layer.effect(
+/** The scan with its fetch policy from `WEBSITE_FETCH_*`, every fetch counted in the provider metrics. */
+export const WebsiteLive: Layer.Layer<Website, ConfigError, Metrics> = Layer.effect(
   Website,
-  Effect.map(SafeFetch, makeWebsite),
+  Effect.gen(function* () {
+    const fetch = yield* SafeFetch;
+    const metrics = yield* Metrics;
+    return makeWebsite(meteredFetch(fetch, metrics));
+  }),
 ).pipe(Layer.provide(SafeFetchLive));

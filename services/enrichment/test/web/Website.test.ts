@@ -1,7 +1,15 @@
+import { Metrics, type MetricsShape, makeMetrics } from "@leadflow/runtime";
 import { Effect, Either, Layer } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
-import { defaultFetchPolicy, type ResolvedAddress } from "../../src/web/SafeFetch.js";
+import { meteredFetch } from "../../src/web/MeteredFetch.js";
 import {
+  defaultFetchPolicy,
+  type ResolvedAddress,
+  SafeFetch,
+  safeFetchLayer,
+} from "../../src/web/SafeFetch.js";
+import {
+  makeWebsite,
   pickFollowLinks,
   toAbsoluteUrl,
   Website,
@@ -20,6 +28,20 @@ const site = async (routes: Parameters<typeof startSite>[0]) => {
   const s = await startSite(routes);
   sites.push(s);
   return s;
+};
+
+/** `leadflow_provider_calls_total{provider="website"}` by outcome. */
+const websiteCalls = async (metrics: MetricsShape) => {
+  const { values } = await metrics.providerCalls.get();
+  return Object.fromEntries(
+    values.filter((v) => v.labels.provider === "website").map((v) => [v.labels.outcome, v.value]),
+  );
+};
+
+/** How many website fetches have a duration observed. */
+const websiteDurations = async (metrics: MetricsShape) => {
+  const { values } = await metrics.providerDuration.get();
+  return values.find((v) => v.metricName?.endsWith("_count") && v.labels.provider === "website")?.value ?? 0;
 };
 
 /** Test names that resolve to the local servers; only these host:port pairs are allow-listed. */
@@ -213,13 +235,43 @@ describe("Website.scan", () => {
     expect(await reason("http://169.254.169.254/latest/meta-data/")).toBe("forbidden_address");
   });
 
-  it("WebsiteLive builds from the environment with nothing allow-listed", async () => {
+  it("WebsiteLive builds from the environment with nothing allow-listed, and counts the refusal", async () => {
+    const metrics = makeMetrics("test", { defaultMetrics: false });
     const result = await Effect.runPromise(
       Effect.either(Effect.flatMap(Website, (w) => w.scan("http://127.0.0.1/"))).pipe(
-        Effect.provide(Layer.orDie(WebsiteLive)),
+        Effect.provide(Layer.orDie(WebsiteLive).pipe(Layer.provide(Layer.succeed(Metrics, metrics)))),
       ),
     );
     expect(Either.isLeft(result) && result.left.reason).toBe("forbidden_address");
+    // no request was made: a refusal, and no duration
+    expect(await websiteCalls(metrics)).toEqual({ refused: 1 });
+    expect(await websiteDurations(metrics)).toBe(0);
+  });
+
+  it("counts every fetch in the provider metrics, by outcome, with its duration", async () => {
+    const acme = await site({
+      "/": page('<a href="tel:716-845-2000">Call</a><a href="/team">Team</a><a href="/contact">Contact</a>'),
+      "/contact": page("<p>Write to office@acme.test</p>"),
+      // /team has no route: 404
+    });
+    const metrics = makeMetrics("test", { defaultMetrics: false });
+    const policy = {
+      ...defaultFetchPolicy,
+      allowHosts: [`acme.test:${acme.port}`],
+      resolve: async () => [{ address: "127.0.0.1", family: 4 }],
+      timeoutMs: 3_000,
+    };
+    const layer = Layer.effect(
+      Website,
+      Effect.map(SafeFetch, (fetch) => makeWebsite(meteredFetch(fetch, metrics))),
+    ).pipe(Layer.provide(safeFetchLayer(policy)));
+    const found = await Effect.runPromise(
+      Effect.flatMap(Website, (w) => w.scan(`http://acme.test:${acme.port}/`)).pipe(Effect.provide(layer)),
+    );
+    expect(acme.requests.map((r) => r.path)).toEqual(["/", "/team", "/contact"]);
+    expect(found.pagesScanned).toBe(2);
+    expect(await websiteCalls(metrics)).toEqual({ ok: 2, client_error: 1 });
+    expect(await websiteDurations(metrics)).toBe(3);
   });
 });
 
