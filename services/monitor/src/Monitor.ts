@@ -10,7 +10,7 @@ import {
   stuckCounts,
 } from "./PipelineStore.js";
 import { runView } from "./RunView.js";
-import { stuckChecks, stuckCutoffs } from "./Stuck.js";
+import { SenderService, stuckChecks, stuckCutoffs } from "./Stuck.js";
 import { type ReportRange, weeklyReport } from "./WeeklyReport.js";
 
 /** The current time from Effect's Clock: a test swaps the clock to probe the stuck boundaries. */
@@ -50,7 +50,11 @@ const make = Effect.gen(function* () {
     stuck: Effect.gen(function* () {
       const cutoffs = stuckCutoffs(yield* now, config.stuck);
       const counts = yield* stuckCounts(sql, cutoffs);
-      return { checkedAt: cutoffs.now.toISOString(), checks: stuckChecks(counts, cutoffs, config.stuck) };
+      const sender = config.expectedServices.includes(SenderService);
+      return {
+        checkedAt: cutoffs.now.toISOString(),
+        checks: stuckChecks(counts, cutoffs, config.stuck, sender),
+      };
     }).pipe(Effect.withSpan("Monitor.stuck")),
     activity: Effect.fn("Monitor.activity")((limit: number) => recentActivity(sql, limit)),
     weekly: Effect.fn("Monitor.weekly")((range: ReportRange) => weeklyReport(sql, range, recentValue)),

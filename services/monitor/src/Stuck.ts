@@ -52,9 +52,22 @@ export interface StuckCounts {
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
-/** The checks with the original's messages; `no_email_today` counts 1 when it fires. */
-export const stuckChecks = (counts: StuckCounts, cutoffs: StuckCutoffs, t: StuckThresholds): StuckCheck[] => {
-  const noEmail = cutoffs.weekday && counts.emailsSentToday === 0;
+/** The service that sends emails; until it runs in a deployment, no email is expected of one. */
+export const SenderService = "outreach";
+
+/**
+ * The checks with the original's messages; `no_email_today` counts 1 when it fires. It fires
+ * only where a sender is expected (`sender`: the outreach service is among the monitor's
+ * expected services): without one no email can go out, and the check would fire every weekday,
+ * an alert nobody can act on.
+ */
+export const stuckChecks = (
+  counts: StuckCounts,
+  cutoffs: StuckCutoffs,
+  t: StuckThresholds,
+  sender: boolean,
+): StuckCheck[] => {
+  const noEmail = sender && cutoffs.weekday && counts.emailsSentToday === 0;
   const h = (d: Duration.Duration) => {
     const hours = Duration.toHours(d);
     return Number.isInteger(hours) ? `${hours} h` : Duration.format(d);
@@ -91,11 +104,13 @@ export const stuckChecks = (counts: StuckCounts, cutoffs: StuckCutoffs, t: Stuck
       check: "no_email_today",
       count: noEmail ? 1 : 0,
       stuck: noEmail,
-      message: !cutoffs.weekday
-        ? "weekend: no email expected"
-        : noEmail
-          ? "No emails sent today — check outreach agent"
-          : `${plural(counts.emailsSentToday, "email", "emails")} sent today`,
+      message: !sender
+        ? `no email sender here (${SenderService} is not among MONITOR_EXPECTED_SERVICES): no email expected`
+        : !cutoffs.weekday
+          ? "weekend: no email expected"
+          : noEmail
+            ? "No emails sent today — check outreach agent"
+            : `${plural(counts.emailsSentToday, "email", "emails")} sent today`,
     },
   ];
 };

@@ -255,6 +255,31 @@ describe("GET /api/pipeline/stuck", () => {
   it("no email sent today: fires on a weekday, not at the weekend, and not once one went out", async () => {
     await seedEvent(db.sql, { type: "sent", at: new Date("2026-11-17T23:59:59Z") }); // yesterday
     await seedEvent(db.sql, { type: "opened", at: ago(HOUR) }); // not a send
+    // the default expected services have no sender (outreach): nothing is expected to go out
+    expect(await stuckOf("no_email_today")).toMatchObject({
+      count: 0,
+      stuck: false,
+      message: "no email sender here (outreach is not among MONITOR_EXPECTED_SERVICES): no email expected",
+    });
+    const withSender = await monitorApp({
+      databaseUrl: db.url,
+      natsUrl: nats.url,
+      env: { MONITOR_EXPECTED_SERVICES: "orchestrator,notifier,outreach,monitor" },
+      clock: clock.clock,
+    });
+    const senderStuckOf = async (check: string) => {
+      const { status, body } = await withSender.get<Stuck>("/api/pipeline/stuck");
+      expect(status).toBe(200);
+      return body.checks.find((c) => c.check === check)!;
+    };
+    try {
+      await noEmailChecks(senderStuckOf);
+    } finally {
+      await withSender.close();
+    }
+  });
+
+  const noEmailChecks = async (stuckOf: (check: string) => Promise<Stuck["checks"][number]>) => {
     expect(await stuckOf("no_email_today")).toMatchObject({
       count: 1,
       stuck: true,
@@ -277,7 +302,7 @@ describe("GET /api/pipeline/stuck", () => {
       stuck: false,
       message: "1 email sent today",
     });
-  });
+  };
 
   it("thresholds come from the configuration", async () => {
     const other = await monitorApp({

@@ -29,7 +29,7 @@ describe("stuck rules", () => {
   it("a check fires only with a positive count; no-email only on a weekday with nothing sent", () => {
     const weekday = stuckCutoffs(new Date("2026-11-18T12:00:00Z"), thresholds);
     const counts = { newCompanies: 0, unapprovedLeads: 3, unsentDrafts: 0, emailsSentToday: 0 };
-    const checks = stuckChecks(counts, weekday, thresholds);
+    const checks = stuckChecks(counts, weekday, thresholds, true);
     expect(checks.map((c) => [c.check, c.count, c.stuck])).toEqual([
       ["new_over_24h", 0, false],
       ["unapproved_over_48h", 3, true],
@@ -37,7 +37,18 @@ describe("stuck rules", () => {
       ["no_email_today", 1, true],
     ]);
     const weekend = stuckCutoffs(new Date("2026-11-21T12:00:00Z"), thresholds);
-    expect(stuckChecks(counts, weekend, thresholds)[3]).toMatchObject({ count: 0, stuck: false });
+    expect(stuckChecks(counts, weekend, thresholds, true)[3]).toMatchObject({ count: 0, stuck: false });
+  });
+
+  it("no-email stays quiet where no sender runs: nothing can go out, so nothing is late", () => {
+    const weekday = stuckCutoffs(new Date("2026-11-18T12:00:00Z"), thresholds);
+    const counts = { newCompanies: 0, unapprovedLeads: 0, unsentDrafts: 0, emailsSentToday: 0 };
+    expect(stuckChecks(counts, weekday, thresholds, false)[3]).toEqual({
+      check: "no_email_today",
+      count: 0,
+      stuck: false,
+      message: "no email sender here (outreach is not among MONITOR_EXPECTED_SERVICES): no email expected",
+    });
   });
 });
 
