@@ -1,5 +1,16 @@
 import { Db, type DbError, jsonRows, query } from "@leadflow/runtime";
-import { Context, Duration, Effect, Either, FiberRef, Layer, Option, type ParseResult, Schema } from "effect";
+import {
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  Either,
+  FiberRef,
+  Layer,
+  Option,
+  type ParseResult,
+  Schema,
+} from "effect";
 
 /** How long to keep a value: fixed, or chosen from the value (e.g. shorter for "not found"). */
 export type CacheTtl<A> = Duration.DurationInput | ((value: A) => Duration.DurationInput);
@@ -36,6 +47,17 @@ export interface ProviderCacheShape {
     schema: Schema.Schema<A, I>,
     effect: Effect.Effect<A, E, R>,
   ) => Effect.Effect<Cached<A>, E | DbError, R>;
+  /**
+   * Runs `effect` once per `provider` and `key` among the fibers of one batch (see `batched`):
+   * a caller that comes while another runs it waits for that answer (`shared: true`) instead of
+   * paying for a second call (companies of one chain share a domain, and a task looks up 16 at
+   * once). Outside a batch it just runs `effect`.
+   */
+  readonly shared: <A, E, R>(
+    provider: string,
+    key: string,
+    effect: Effect.Effect<A, E, R>,
+  ) => Effect.Effect<{ readonly value: A; readonly shared: boolean }, E, R>;
   /** Deletes expired entries; returns how many. */
   readonly purgeExpired: Effect.Effect<number, DbError>;
   /**
@@ -107,10 +129,15 @@ interface PendingEntry {
 
 /** The batch a fiber runs in (see `batched`): what was read up front, and the writes not yet sent. */
 interface Batch {
-  /** `provider \0 key` → the stored envelope, or null when the key was read and had no live entry. */
+  /**
+   * `provider \0 key` → the stored envelope, or null when the key was read and had no live entry;
+   * entries written by the batch join it once flushed.
+   */
   readonly read: Map<string, Envelope | null>;
   pending: Map<string, PendingEntry>;
   readonly flushEvery: number;
+  /** Calls running now, by `provider \0 key`: a second caller waits for the first one's answer. */
+  readonly inflight: Map<string, Deferred.Deferred<unknown, unknown>>;
 }
 
 const entryId = (provider: string, key: string) => `${provider}\u0000${key}`;
@@ -211,6 +238,8 @@ export const make: Effect.Effect<ProviderCacheShape, never, Db> = Effect.gen(fun
     Effect.suspend(() => {
       const entries = [...batch.pending.values()];
       batch.pending = new Map();
+      // still known to the batch once written: a later caller does not pay for it again
+      for (const e of entries) batch.read.set(entryId(e.provider, e.key), e.value);
       return write(entries);
     });
 
@@ -239,7 +268,12 @@ export const make: Effect.Effect<ProviderCacheShape, never, Db> = Effect.gen(fun
     options?: { readonly flushEvery?: number },
   ): Effect.Effect<A, E | DbError, R> =>
     Effect.gen(function* () {
-      const batch: Batch = { read: new Map(), pending: new Map(), flushEvery: options?.flushEvery ?? 64 };
+      const batch: Batch = {
+        read: new Map(),
+        pending: new Map(),
+        flushEvery: options?.flushEvery ?? 64,
+        inflight: new Map(),
+      };
       const unique = [...new Map(keys.map((k) => [entryId(k.provider, k.key), k])).values()];
       if (unique.length > 0) {
         const rows = yield* query(
@@ -260,6 +294,35 @@ export const make: Effect.Effect<ProviderCacheShape, never, Db> = Effect.gen(fun
       );
     });
 
+  const shared = <A, E, R>(
+    provider: string,
+    key: string,
+    effect: Effect.Effect<A, E, R>,
+  ): Effect.Effect<{ readonly value: A; readonly shared: boolean }, E, R> =>
+    Effect.flatMap(
+      FiberRef.get(currentBatch),
+      (batch): Effect.Effect<{ value: A; shared: boolean }, E, R> => {
+        if (batch === null) return Effect.map(effect, (value) => ({ value, shared: false }));
+        const id = entryId(provider, key);
+        const running = batch.inflight.get(id) as Deferred.Deferred<A, E> | undefined;
+        if (running !== undefined)
+          return Effect.map(Deferred.await(running), (value) => ({ value, shared: true }));
+        return Effect.flatMap(Deferred.make<A, E>(), (done) => {
+          batch.inflight.set(id, done as Deferred.Deferred<unknown, unknown>);
+          // completed however `effect` ends (an interruption too), so no caller waits for good
+          return effect.pipe(
+            Effect.onExit((exit) =>
+              Effect.suspend(() => {
+                batch.inflight.delete(id);
+                return Deferred.done(done, exit);
+              }),
+            ),
+            Effect.map((value) => ({ value, shared: false })),
+          );
+        });
+      },
+    );
+
   const cached = <A, I, E, R>(
     provider: string,
     key: string,
@@ -270,16 +333,32 @@ export const make: Effect.Effect<ProviderCacheShape, never, Db> = Effect.gen(fun
     Effect.gen(function* () {
       const hit = yield* get(provider, key, schema);
       if (Option.isSome(hit)) return { value: hit.value, fromCache: true };
-      const value = yield* effect;
-      yield* put(provider, key, value, typeof ttl === "function" ? ttl(value) : ttl, schema);
-      return { value, fromCache: false };
+      let paid = false;
+      // Looked up again once this caller is the one to call: another may have finished (and
+      // stored its answer) while this one read the table. The answer is stored before the
+      // callers waiting for it are let go.
+      const answer = yield* shared(
+        provider,
+        key,
+        Effect.flatMap(get(provider, key, schema), (again) =>
+          Option.isSome(again)
+            ? Effect.succeed(again.value)
+            : Effect.suspend(() => {
+                paid = true;
+                return Effect.tap(effect, (value) =>
+                  put(provider, key, value, typeof ttl === "function" ? ttl(value) : ttl, schema),
+                );
+              }),
+        ),
+      );
+      return { value: answer.value, fromCache: !paid };
     });
 
   const purgeExpired = query(() => sql`delete from provider_cache where expires_at <= now()`).pipe(
     Effect.map((result) => (result as unknown as { readonly count: number }).count),
   );
 
-  return { get, put, cached, purgeExpired, batched };
+  return { get, put, cached, shared, purgeExpired, batched };
 });
 
 /** The cache over `Db`. */

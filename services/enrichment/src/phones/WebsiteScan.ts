@@ -53,8 +53,8 @@ const isEmpty = (f: WebsiteFindings): boolean =>
 
 /**
  * `Website.scan` through `provider_cache`, so the phone and the contact chain share one scan per
- * site and a repeat run fetches nothing. The scan costs no credits, so a failing cache only logs
- * and scans; failed scans are not cached.
+ * site (companies of a task that share it, too) and a repeat run fetches nothing. The scan costs
+ * no credits, so a failing cache only logs and scans; failed scans are not cached.
  */
 export const makeCachedScan = (cache: ProviderCacheShape, ttl: CacheTtls) =>
   Effect.map(Website, (website): CachedScan => {
@@ -65,15 +65,39 @@ export const makeCachedScan = (cache: ProviderCacheShape, ttl: CacheTtls) =>
     return (url, country) =>
       Effect.gen(function* () {
         const key = cacheKey.url(url);
-        const hit = yield* cache
+        const read = cache
           .get(WEBSITE_CACHE, key, WebsiteFindingsSchema)
           .pipe(Effect.tapError(degrade("read")), Effect.orElseSucceed(Option.none<WebsiteFindings>));
+        const hit = yield* read;
         if (Option.isSome(hit)) return { findings: hit.value, fromCache: true };
-        const findings = yield* website.scan(url, country !== undefined ? { country } : undefined);
-        const keep = isEmpty(findings) ? ttl.notFound : ttl.found;
-        yield* cache
-          .put(WEBSITE_CACHE, key, findings, Duration.toMillis(keep), WebsiteFindingsSchema)
-          .pipe(Effect.tapError(degrade("write")), Effect.ignore);
-        return { findings, fromCache: false };
+        const scanAndStore = Effect.tap(
+          website.scan(url, country !== undefined ? { country } : undefined),
+          (findings) =>
+            cache
+              .put(
+                WEBSITE_CACHE,
+                key,
+                findings,
+                Duration.toMillis(isEmpty(findings) ? ttl.notFound : ttl.found),
+                WebsiteFindingsSchema,
+              )
+              .pipe(Effect.tapError(degrade("write")), Effect.ignore),
+        );
+        // companies of one chain share a site: one scan, the others wait for it; looked up again
+        // first, as another caller may have scanned it while this one read the table
+        let scannedHere = false;
+        const scanned = yield* cache.shared(
+          WEBSITE_CACHE,
+          key,
+          Effect.flatMap(read, (again) =>
+            Option.isSome(again)
+              ? Effect.succeed(again.value)
+              : Effect.suspend(() => {
+                  scannedHere = true;
+                  return scanAndStore;
+                }),
+          ),
+        );
+        return { findings: scanned.value, fromCache: !scannedHere };
       });
   });

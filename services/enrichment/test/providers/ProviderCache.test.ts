@@ -215,6 +215,83 @@ describe("ProviderCache.batched", () => {
   });
 });
 
+describe("ProviderCache: one call per key among the fibers of a batch", () => {
+  /** An answer that takes a while, counting the calls it stands for. */
+  const slowAnswer = (calls: { n: number }, phone: string) =>
+    Effect.sync(() => calls.n++).pipe(Effect.zipRight(Effect.sleep("50 millis")), Effect.as({ phone }));
+
+  it("callers of one key at once share the first one's call; a key written and flushed is not paid again", async () => {
+    const calls = { n: 0 };
+    const { together, later } = await withCache(
+      Effect.gen(function* () {
+        const cache = yield* ProviderCache;
+        return yield* cache.batched(
+          [{ provider: "hunter", key: "chain.example" }],
+          Effect.gen(function* () {
+            // five companies of one chain, looked up at once
+            const together = yield* Effect.forEach(
+              [1, 2, 3, 4, 5],
+              () =>
+                cache.cached("hunter", "chain.example", "1 day", Answer, slowAnswer(calls, "+17165550100")),
+              { concurrency: 5 },
+            );
+            // the write has gone out (flushEvery 1): the batch still knows it
+            const later = yield* cache.cached(
+              "hunter",
+              "chain.example",
+              "1 day",
+              Answer,
+              slowAnswer(calls, "x"),
+            );
+            return { together, later };
+          }),
+          { flushEvery: 1 },
+        );
+      }),
+    );
+    expect(calls.n).toBe(1);
+    expect(together.map((t) => t.value)).toEqual(Array(5).fill({ phone: "+17165550100" }));
+    // one paid for it; the others did not
+    expect(together.filter((t) => !t.fromCache)).toHaveLength(1);
+    expect(later).toEqual({ value: { phone: "+17165550100" }, fromCache: true });
+    expect(await db.sql`select cache_key from provider_cache`).toHaveLength(1);
+  });
+
+  it("a failure is shared too, and not stored: the next caller asks again", async () => {
+    const calls = { n: 0 };
+    const failing = Effect.sync(() => calls.n++).pipe(
+      Effect.zipRight(Effect.sleep("50 millis")),
+      Effect.zipRight(Effect.fail(new Boom({ message: "503" }))),
+    );
+    const { together, after } = await withCache(
+      Effect.gen(function* () {
+        const cache = yield* ProviderCache;
+        return yield* cache.batched(
+          [],
+          Effect.gen(function* () {
+            const together = yield* Effect.forEach(
+              [1, 2, 3],
+              () => Effect.either(cache.cached("yelp", "k", "1 day", Answer, failing)),
+              { concurrency: 3 },
+            );
+            const after = yield* cache.cached(
+              "yelp",
+              "k",
+              "1 day",
+              Answer,
+              slowAnswer(calls, "+17165550199"),
+            );
+            return { together, after };
+          }),
+        );
+      }),
+    );
+    expect(together.map((t) => t._tag === "Left" && t.left.message)).toEqual(["503", "503", "503"]);
+    expect(after).toEqual({ value: { phone: "+17165550199" }, fromCache: false });
+    expect(calls.n).toBe(2);
+  });
+});
+
 describe("chains over the real cache", () => {
   let google: GooglePlacesPhoneFake;
   let yelp: YelpPhoneFake;
@@ -299,6 +376,48 @@ describe("chains over the real cache", () => {
         );
       }).pipe(Effect.provide(Layer.mergeAll(HttpTest, cacheLayer(), site.layer))),
     );
+
+  it("companies of one chain, looked up at once in a task, pay for their shared domain once", async () => {
+    const chain = ["Rochester", "Syracuse", "Albany"].map((city) => ({
+      name: "Lakeview Inns",
+      city,
+      state: "NY",
+      website: null,
+      domain: "lakeviewinns.com",
+    }));
+    const site = websiteStub({
+      "https://lakeviewinns.com": {
+        url: "https://lakeviewinns.com/",
+        pagesScanned: 1,
+        phones: [],
+        emails: [
+          { email: "sales@lakeviewinns.com", page: "https://lakeviewinns.com/contact", source: "mailto" },
+        ],
+        people: [],
+      },
+    });
+    const found = await Effect.runPromise(
+      Effect.gen(function* () {
+        const cache = yield* ProviderCache;
+        const contacts = yield* makeContactChain(
+          [
+            yield* makeHunterContactFinder(settings(hunter.url, hunter.apiKey)),
+            yield* makeWebsiteContactFinder({ ttl }),
+          ],
+          { ttl },
+        );
+        // as the enrichment task does: one batch, 16 companies at a time
+        return yield* cache.batched(
+          [],
+          Effect.forEach(chain, (c) => contacts.find(c), { concurrency: 16 }),
+        );
+      }).pipe(Effect.provide(Layer.mergeAll(HttpTest, cacheLayer(), site.layer))),
+    );
+    expect(found.map((f) => f.best?.email)).toEqual(Array(3).fill("sales@lakeviewinns.com"));
+    // Hunter knows nobody there: asked once for the three, and the site scanned once
+    expect(hunter.calls()).toBe(1);
+    expect(site.scanned).toEqual(["https://lakeviewinns.com"]);
+  });
 
   it("a second run with the same inputs makes zero provider calls and scans no website", async () => {
     const firstSite = websiteStub(sites);

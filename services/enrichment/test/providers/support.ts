@@ -52,6 +52,8 @@ export const memoryCache = () => {
         yield* shape.put(provider, key, value, typeof ttl === "function" ? ttl(value) : ttl, schema);
         return { value, fromCache: false };
       }),
+    // in memory, one task at a time: nothing runs beside it to share with
+    shared: (_provider, _key, effect) => Effect.map(effect, (value) => ({ value, shared: false })),
     purgeExpired: Effect.sync(() => 0),
     // in memory there is nothing to group
     batched: (_keys, effect) => effect,
