@@ -28,6 +28,15 @@ export interface ProviderCacheShape {
     key: string,
     schema: Schema.Schema<A, I>,
   ) => Effect.Effect<Option.Option<A>, DbError>;
+  /**
+   * What the current batch knows of `provider` and `key` (read up front, or written by it),
+   * without asking the table; none outside a batch.
+   */
+  readonly peek: <A, I>(
+    provider: string,
+    key: string,
+    schema: Schema.Schema<A, I>,
+  ) => Effect.Effect<Option.Option<A>>;
   /** Stores (or replaces) a value for `ttl`. */
   readonly put: <A, I>(
     provider: string,
@@ -207,6 +216,15 @@ export const make: Effect.Effect<ProviderCacheShape, never, Db> = Effect.gen(fun
       return read === undefined ? readOne(provider, key, schema) : decodeEnvelope(provider, read, schema);
     });
 
+  const peek = <A, I>(provider: string, key: string, schema: Schema.Schema<A, I>) =>
+    Effect.flatMap(FiberRef.get(currentBatch), (batch) => {
+      const id = entryId(provider, key);
+      const known = batch?.pending.get(id)?.value ?? batch?.read.get(id);
+      return known === undefined || known === null
+        ? Effect.succeed(Option.none<A>())
+        : decodeEnvelope(provider, known, schema);
+    });
+
   /** One multi-row upsert (each key once: a statement may not update a row twice). */
   const write = (entries: ReadonlyArray<PendingEntry>) =>
     entries.length === 0
@@ -334,13 +352,13 @@ export const make: Effect.Effect<ProviderCacheShape, never, Db> = Effect.gen(fun
       const hit = yield* get(provider, key, schema);
       if (Option.isSome(hit)) return { value: hit.value, fromCache: true };
       let paid = false;
-      // Looked up again once this caller is the one to call: another may have finished (and
-      // stored its answer) while this one read the table. The answer is stored before the
-      // callers waiting for it are let go.
+      // Looked up again (in the batch, not the table) once this caller is the one to call:
+      // another may have finished, and stored its answer, while this one read the table. The
+      // answer is stored before the callers waiting for it are let go.
       const answer = yield* shared(
         provider,
         key,
-        Effect.flatMap(get(provider, key, schema), (again) =>
+        Effect.flatMap(peek(provider, key, schema), (again) =>
           Option.isSome(again)
             ? Effect.succeed(again.value)
             : Effect.suspend(() => {
@@ -358,7 +376,7 @@ export const make: Effect.Effect<ProviderCacheShape, never, Db> = Effect.gen(fun
     Effect.map((result) => (result as unknown as { readonly count: number }).count),
   );
 
-  return { get, put, cached, shared, purgeExpired, batched };
+  return { get, peek, put, cached, shared, purgeExpired, batched };
 });
 
 /** The cache over `Db`. */

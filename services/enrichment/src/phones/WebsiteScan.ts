@@ -65,10 +65,9 @@ export const makeCachedScan = (cache: ProviderCacheShape, ttl: CacheTtls) =>
     return (url, country) =>
       Effect.gen(function* () {
         const key = cacheKey.url(url);
-        const read = cache
+        const hit = yield* cache
           .get(WEBSITE_CACHE, key, WebsiteFindingsSchema)
           .pipe(Effect.tapError(degrade("read")), Effect.orElseSucceed(Option.none<WebsiteFindings>));
-        const hit = yield* read;
         if (Option.isSome(hit)) return { findings: hit.value, fromCache: true };
         const scanAndStore = Effect.tap(
           website.scan(url, country !== undefined ? { country } : undefined),
@@ -84,12 +83,12 @@ export const makeCachedScan = (cache: ProviderCacheShape, ttl: CacheTtls) =>
               .pipe(Effect.tapError(degrade("write")), Effect.ignore),
         );
         // companies of one chain share a site: one scan, the others wait for it; looked up again
-        // first, as another caller may have scanned it while this one read the table
+        // in the batch first, as another caller may have scanned it while this one read the table
         let scannedHere = false;
         const scanned = yield* cache.shared(
           WEBSITE_CACHE,
           key,
-          Effect.flatMap(read, (again) =>
+          Effect.flatMap(cache.peek(WEBSITE_CACHE, key, WebsiteFindingsSchema), (again) =>
             Option.isSome(again)
               ? Effect.succeed(again.value)
               : Effect.suspend(() => {

@@ -34,6 +34,8 @@ export const memoryCache = () => {
             : Effect.map(Schema.decodeUnknown(schema)(e.value), Option.some).pipe(Effect.orDie),
         ),
       ),
+    // everything is in memory here
+    peek: (provider, key, schema) => Effect.orDie(shape.get(provider, key, schema)),
     put: (provider, key, value, ttl, schema) =>
       Schema.encode(schema)(value).pipe(
         Effect.orDie,
