@@ -5,6 +5,7 @@ import {
   Duration,
   Effect,
   Either,
+  FiberId,
   FiberRef,
   Layer,
   Option,
@@ -28,15 +29,6 @@ export interface ProviderCacheShape {
     key: string,
     schema: Schema.Schema<A, I>,
   ) => Effect.Effect<Option.Option<A>, DbError>;
-  /**
-   * What the current batch knows of `provider` and `key` (read up front, or written by it),
-   * without asking the table; none outside a batch.
-   */
-  readonly peek: <A, I>(
-    provider: string,
-    key: string,
-    schema: Schema.Schema<A, I>,
-  ) => Effect.Effect<Option.Option<A>>;
   /** Stores (or replaces) a value for `ttl`. */
   readonly put: <A, I>(
     provider: string,
@@ -57,16 +49,18 @@ export interface ProviderCacheShape {
     effect: Effect.Effect<A, E, R>,
   ) => Effect.Effect<Cached<A>, E | DbError, R>;
   /**
-   * Runs `effect` once per `provider` and `key` among the fibers of one batch (see `batched`):
-   * a caller that comes while another runs it waits for that answer (`shared: true`) instead of
-   * paying for a second call (companies of one chain share a domain, and a task looks up 16 at
-   * once). Outside a batch it just runs `effect`.
+   * Runs `pay` (a call that stores its answer) once per `provider` and `key` among the fibers of
+   * one batch (see `batched`): when the batch already knows the key (read up front, or written
+   * meanwhile by another fiber) or another fiber is running the call, that answer is returned
+   * (`paid: false`) instead of paying twice (companies of one chain share a domain, and a task
+   * looks up 16 at once). Outside a batch it just runs `pay`.
    */
-  readonly shared: <A, E, R>(
+  readonly once: <A, I, E, R>(
     provider: string,
     key: string,
-    effect: Effect.Effect<A, E, R>,
-  ) => Effect.Effect<{ readonly value: A; readonly shared: boolean }, E, R>;
+    schema: Schema.Schema<A, I>,
+    pay: Effect.Effect<A, E, R>,
+  ) => Effect.Effect<{ readonly value: A; readonly paid: boolean }, E, R>;
   /** Deletes expired entries; returns how many. */
   readonly purgeExpired: Effect.Effect<number, DbError>;
   /**
@@ -216,15 +210,6 @@ export const make: Effect.Effect<ProviderCacheShape, never, Db> = Effect.gen(fun
       return read === undefined ? readOne(provider, key, schema) : decodeEnvelope(provider, read, schema);
     });
 
-  const peek = <A, I>(provider: string, key: string, schema: Schema.Schema<A, I>) =>
-    Effect.flatMap(FiberRef.get(currentBatch), (batch) => {
-      const id = entryId(provider, key);
-      const known = batch?.pending.get(id)?.value ?? batch?.read.get(id);
-      return known === undefined || known === null
-        ? Effect.succeed(Option.none<A>())
-        : decodeEnvelope(provider, known, schema);
-    });
-
   /** One multi-row upsert (each key once: a statement may not update a row twice). */
   const write = (entries: ReadonlyArray<PendingEntry>) =>
     entries.length === 0
@@ -312,34 +297,44 @@ export const make: Effect.Effect<ProviderCacheShape, never, Db> = Effect.gen(fun
       );
     });
 
-  const shared = <A, E, R>(
+  const once = <A, I, E, R>(
     provider: string,
     key: string,
-    effect: Effect.Effect<A, E, R>,
-  ): Effect.Effect<{ readonly value: A; readonly shared: boolean }, E, R> =>
-    Effect.flatMap(
-      FiberRef.get(currentBatch),
-      (batch): Effect.Effect<{ value: A; shared: boolean }, E, R> => {
-        if (batch === null) return Effect.map(effect, (value) => ({ value, shared: false }));
-        const id = entryId(provider, key);
-        const running = batch.inflight.get(id) as Deferred.Deferred<A, E> | undefined;
-        if (running !== undefined)
-          return Effect.map(Deferred.await(running), (value) => ({ value, shared: true }));
-        return Effect.flatMap(Deferred.make<A, E>(), (done) => {
-          batch.inflight.set(id, done as Deferred.Deferred<unknown, unknown>);
-          // completed however `effect` ends (an interruption too), so no caller waits for good
-          return effect.pipe(
-            Effect.onExit((exit) =>
-              Effect.suspend(() => {
-                batch.inflight.delete(id);
-                return Deferred.done(done, exit);
-              }),
-            ),
-            Effect.map((value) => ({ value, shared: false })),
-          );
-        });
-      },
-    );
+    schema: Schema.Schema<A, I>,
+    pay: Effect.Effect<A, E, R>,
+  ): Effect.Effect<{ readonly value: A; readonly paid: boolean }, E, R> =>
+    Effect.flatMap(FiberRef.get(currentBatch), (batch) => {
+      if (batch === null) return Effect.map(pay, (value) => ({ value, paid: true }));
+      const id = entryId(provider, key);
+      const wait = (running: Deferred.Deferred<A, E>) =>
+        Effect.map(Deferred.await(running), (value) => ({ value, paid: false }));
+      const running = batch.inflight.get(id) as Deferred.Deferred<A, E> | undefined;
+      if (running !== undefined) return wait(running);
+      // another fiber may have finished (and stored its answer) while this one read the table
+      const known = batch.pending.get(id)?.value ?? batch.read.get(id);
+      const inBatch =
+        known === undefined || known === null
+          ? Effect.succeed(Option.none<A>())
+          : decodeEnvelope(provider, known, schema);
+      return Effect.flatMap(inBatch, (hit) => {
+        if (Option.isSome(hit)) return Effect.succeed({ value: hit.value, paid: false });
+        const again = batch.inflight.get(id) as Deferred.Deferred<A, E> | undefined;
+        if (again !== undefined) return wait(again);
+        // registered in the same step as the check: no other fiber runs in between
+        const done = Deferred.unsafeMake<A, E>(FiberId.none);
+        batch.inflight.set(id, done as Deferred.Deferred<unknown, unknown>);
+        // completed however `pay` ends (an interruption too), so no caller waits for good
+        return pay.pipe(
+          Effect.onExit((exit) =>
+            Effect.suspend(() => {
+              batch.inflight.delete(id);
+              return Deferred.done(done, exit);
+            }),
+          ),
+          Effect.map((value) => ({ value, paid: true })),
+        );
+      });
+    });
 
   const cached = <A, I, E, R>(
     provider: string,
@@ -351,32 +346,23 @@ export const make: Effect.Effect<ProviderCacheShape, never, Db> = Effect.gen(fun
     Effect.gen(function* () {
       const hit = yield* get(provider, key, schema);
       if (Option.isSome(hit)) return { value: hit.value, fromCache: true };
-      let paid = false;
-      // Looked up again (in the batch, not the table) once this caller is the one to call:
-      // another may have finished, and stored its answer, while this one read the table. The
-      // answer is stored before the callers waiting for it are let go.
-      const answer = yield* shared(
+      // the answer is stored before the callers waiting for it are let go
+      const answer = yield* once(
         provider,
         key,
-        Effect.flatMap(peek(provider, key, schema), (again) =>
-          Option.isSome(again)
-            ? Effect.succeed(again.value)
-            : Effect.suspend(() => {
-                paid = true;
-                return Effect.tap(effect, (value) =>
-                  put(provider, key, value, typeof ttl === "function" ? ttl(value) : ttl, schema),
-                );
-              }),
+        schema,
+        Effect.tap(effect, (value) =>
+          put(provider, key, value, typeof ttl === "function" ? ttl(value) : ttl, schema),
         ),
       );
-      return { value: answer.value, fromCache: !paid };
+      return { value: answer.value, fromCache: !answer.paid };
     });
 
   const purgeExpired = query(() => sql`delete from provider_cache where expires_at <= now()`).pipe(
     Effect.map((result) => (result as unknown as { readonly count: number }).count),
   );
 
-  return { get, peek, put, cached, shared, purgeExpired, batched };
+  return { get, put, cached, once, purgeExpired, batched };
 });
 
 /** The cache over `Db`. */

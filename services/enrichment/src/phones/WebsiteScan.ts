@@ -82,21 +82,8 @@ export const makeCachedScan = (cache: ProviderCacheShape, ttl: CacheTtls) =>
               )
               .pipe(Effect.tapError(degrade("write")), Effect.ignore),
         );
-        // companies of one chain share a site: one scan, the others wait for it; looked up again
-        // in the batch first, as another caller may have scanned it while this one read the table
-        let scannedHere = false;
-        const scanned = yield* cache.shared(
-          WEBSITE_CACHE,
-          key,
-          Effect.flatMap(cache.peek(WEBSITE_CACHE, key, WebsiteFindingsSchema), (again) =>
-            Option.isSome(again)
-              ? Effect.succeed(again.value)
-              : Effect.suspend(() => {
-                  scannedHere = true;
-                  return scanAndStore;
-                }),
-          ),
-        );
-        return { findings: scanned.value, fromCache: !scannedHere };
+        // companies of one chain share a site: one scan, the others wait for it
+        const scanned = yield* cache.once(WEBSITE_CACHE, key, WebsiteFindingsSchema, scanAndStore);
+        return { findings: scanned.value, fromCache: !scanned.paid };
       });
   });

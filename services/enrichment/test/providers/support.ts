@@ -34,8 +34,6 @@ export const memoryCache = () => {
             : Effect.map(Schema.decodeUnknown(schema)(e.value), Option.some).pipe(Effect.orDie),
         ),
       ),
-    // everything is in memory here
-    peek: (provider, key, schema) => Effect.orDie(shape.get(provider, key, schema)),
     put: (provider, key, value, ttl, schema) =>
       Schema.encode(schema)(value).pipe(
         Effect.orDie,
@@ -55,7 +53,7 @@ export const memoryCache = () => {
         return { value, fromCache: false };
       }),
     // in memory, one task at a time: nothing runs beside it to share with
-    shared: (_provider, _key, effect) => Effect.map(effect, (value) => ({ value, shared: false })),
+    once: (_provider, _key, _schema, pay) => Effect.map(pay, (value) => ({ value, paid: true })),
     purgeExpired: Effect.sync(() => 0),
     // in memory there is nothing to group
     batched: (_keys, effect) => effect,
