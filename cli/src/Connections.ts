@@ -1,4 +1,5 @@
 import { Data, Effect, Option } from "effect";
+import { setEnv } from "./Env.js";
 import { defaultDataDir, readStackFile } from "./StackFile.js";
 
 export class NoStackError extends Data.TaggedError("NoStackError")<{ readonly message: string }> {}
@@ -10,27 +11,36 @@ export interface Connections {
   readonly http: Record<string, string>;
 }
 
+const find = (needNats: boolean) =>
+  Effect.gen(function* () {
+    const env = setEnv();
+    const stack = yield* readStackFile(defaultDataDir()).pipe(Effect.orElseSucceed(() => Option.none()));
+    const fromStack = Option.getOrUndefined(stack);
+    const databaseUrl = env.DATABASE_URL ?? fromStack?.databaseUrl;
+    const natsUrl = env.NATS_URL ?? fromStack?.natsUrl;
+    if (!databaseUrl || (needNats && !natsUrl)) {
+      return yield* new NoStackError({
+        message:
+          "No running Leadflow stack found: start one with `npx leadflow dev` in another terminal, " +
+          (needNats ? "or set DATABASE_URL and NATS_URL." : "or set DATABASE_URL."),
+      });
+    }
+    return {
+      databaseUrl,
+      natsUrl: natsUrl ?? "",
+      singleConnection: !env.DATABASE_URL && (fromStack?.embedded.postgres ?? false),
+      http: fromStack?.http ?? {},
+    } satisfies Connections;
+  });
+
 /**
  * Where the database and NATS are: `DATABASE_URL` / `NATS_URL` when set, else the running
  * `leadflow dev` stack recorded under `.data/`, so a second terminal just works.
  */
-export const resolveConnections = Effect.gen(function* () {
-  const env = process.env;
-  const stack = yield* readStackFile(defaultDataDir()).pipe(Effect.orElseSucceed(() => Option.none()));
-  const fromStack = Option.getOrUndefined(stack);
-  const databaseUrl = env.DATABASE_URL || fromStack?.databaseUrl;
-  const natsUrl = env.NATS_URL || fromStack?.natsUrl;
-  if (!databaseUrl || !natsUrl) {
-    return yield* new NoStackError({
-      message:
-        "No running Leadflow stack found: start one with `npx leadflow dev` in another terminal, " +
-        "or set DATABASE_URL and NATS_URL.",
-    });
-  }
-  return {
-    databaseUrl,
-    natsUrl,
-    singleConnection: !env.DATABASE_URL && (fromStack?.embedded.postgres ?? false),
-    http: fromStack?.http ?? {},
-  } satisfies Connections;
-});
+export const resolveConnections = find(true);
+
+/** The database alone (`leadflow migrate`), found the same way; NATS is neither needed nor asked for. */
+export const resolveDatabase = Effect.map(find(false), (c) => ({
+  databaseUrl: c.databaseUrl,
+  singleConnection: c.singleConnection,
+}));

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { LoggingLive, launch } from "@leadflow/runtime";
+import { envConfigProvider, LoggingLive, launch } from "@leadflow/runtime";
 import { Cause, Effect, Exit } from "effect";
 import { approvals } from "./commands/Approvals.js";
 import { dev } from "./commands/Dev.js";
@@ -10,6 +10,7 @@ import { report } from "./commands/Report.js";
 import { run } from "./commands/Run.js";
 import { service } from "./commands/Service.js";
 import { status } from "./commands/Status.js";
+import { setEnv } from "./Env.js";
 import { serviceNames } from "./Plugins.js";
 
 const usage = `leadflow — the Leadflow command line
@@ -36,7 +37,9 @@ Without DATABASE_URL / NATS_URL, commands use the stack a running \`leadflow dev
 
 /** Runs a short command: errors print as one clear line and set a non-zero exit code. */
 const once = <E>(program: Effect.Effect<unknown, E, import("effect").Scope.Scope>) =>
-  Effect.runPromiseExit(Effect.scoped(program).pipe(Effect.provide(LoggingLive))).then((exit) => {
+  Effect.runPromiseExit(
+    Effect.scoped(program).pipe(Effect.provide(LoggingLive), Effect.withConfigProvider(envConfigProvider())),
+  ).then((exit) => {
     if (Exit.isFailure(exit)) {
       const failure = Cause.failureOption(exit.cause);
       const error = failure._tag === "Some" ? failure.value : Cause.squash(exit.cause);
@@ -53,7 +56,15 @@ const main = () => {
   switch (command) {
     case "dev": {
       const { values } = parseArgs({ args: rest, options: { port: { type: "string" } } });
-      return launch(dev({ port: Number(values.port ?? process.env.PORT ?? 8000) }));
+      const given = values.port ?? setEnv().PORT ?? "8000";
+      const port = Number(given.trim());
+      if (given.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65535) {
+        process.stderr.write(
+          `leadflow dev: --port (or PORT) must be a whole number from 0 to 65535, got "${given}"\n`,
+        );
+        process.exit(2);
+      }
+      return launch(dev({ port }));
     }
     case "service": {
       const name = rest[0];

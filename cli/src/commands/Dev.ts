@@ -3,10 +3,11 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { migrate } from "@leadflow/db";
-import { startHost } from "@leadflow/runtime";
+import { DbPoolMaxConfig, envConfigProvider, natsOptionsFromConfig, startHost } from "@leadflow/runtime";
 import { NatsServerProcess, startEmbeddedPostgresProcess } from "@leadflow/runtime/embedded";
 import { ConfigProvider, Console, Effect } from "effect";
 import postgres from "postgres";
+import { setEnv } from "../Env.js";
 import { Services } from "../Plugins.js";
 import { defaultDataDir, removeStackFile, writeStackFile } from "../StackFile.js";
 
@@ -43,7 +44,12 @@ const resolvePort = (port: number) =>
  * port, a secret kept in `.data/`, the file outbox in `.data/outbox` (with a local recipient, so
  * the email is written even with no account) and every link printed on the console.
  */
-const devNotifierDefaults = (env: NodeJS.ProcessEnv, dataDir: string, base: string, secret: string) => {
+const devNotifierDefaults = (
+  env: Readonly<Record<string, string | undefined>>,
+  dataDir: string,
+  base: string,
+  secret: string,
+) => {
   const fileOutbox = !env.SMTP_URL && !env.SENDGRID_API_KEY;
   const candidates: ReadonlyArray<readonly [string, string]> = [
     ["PUBLIC_BASE_URL", base],
@@ -53,8 +59,8 @@ const devNotifierDefaults = (env: NodeJS.ProcessEnv, dataDir: string, base: stri
     ...(fileOutbox ? ([["ALERT_EMAIL", "reviewer@leadflow.localhost"]] as const) : []),
   ];
   // a default stands in only where the environment leaves the setting unset or blank
-  const defaults = new Map(candidates.filter(([name]) => !env[name]?.trim()));
-  return ConfigProvider.fromMap(defaults).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()));
+  const defaults = new Map(candidates.filter(([name]) => !env[name]));
+  return ConfigProvider.fromMap(defaults).pipe(ConfigProvider.orElse(() => envConfigProvider(env)));
 };
 
 /**
@@ -64,7 +70,7 @@ const devNotifierDefaults = (env: NodeJS.ProcessEnv, dataDir: string, base: stri
 export const dev = (options: { port: number }) =>
   Effect.gen(function* () {
     const dataDir = defaultDataDir();
-    const env = process.env;
+    const env = setEnv();
     const embeddedPg = !env.DATABASE_URL;
     const embeddedNats = !env.NATS_URL;
 
@@ -87,15 +93,17 @@ export const dev = (options: { port: number }) =>
       (sql) => Effect.promise(() => sql.end({ timeout: 5 })),
     );
 
+    const nats = yield* natsOptionsFromConfig(natsUrl, "dev");
+    const poolMax = yield* DbPoolMaxConfig;
     const port = yield* resolvePort(options.port);
-    const linkSecret = env.LINK_SECRET?.trim() ? "" : yield* devLinkSecret(dataDir);
+    const linkSecret = env.LINK_SECRET ? "" : yield* devLinkSecret(dataDir);
     const notifierConfig = devNotifierDefaults(env, dataDir, `http://127.0.0.1:${port}`, linkSecret);
     const host = yield* startHost(
       Object.values(Services).map((s) => s.plugin),
       {
         name: "dev",
-        db: { url: databaseUrl, singleConnection: embeddedPg, listen: true },
-        nats: { servers: natsUrl },
+        db: { url: databaseUrl, singleConnection: embeddedPg, listen: true, max: poolMax },
+        nats,
         port,
         host: "127.0.0.1",
       },
@@ -126,7 +134,7 @@ export const dev = (options: { port: number }) =>
         `  nats       ${embeddedNats ? `nats-server child at ${natsUrl} (store ${join(dataDir, "nats")})` : natsUrl}`,
         `  services   ${Object.keys(Services).join(", ")}`,
         `  http       ${base}/healthz  ${base}/readyz  ${base}/metrics`,
-        `  approvals  emails via ${emailVia}; review links ${env.PUBLIC_BASE_URL?.trim() || base}/approvals/… are printed here`,
+        `  approvals  emails via ${emailVia}; review links ${env.PUBLIC_BASE_URL ?? base}/approvals/… are printed here`,
         "             (`npx leadflow approvals --pending` lists them again)",
         `  migrations ${migrated.applied.length > 0 ? `applied ${migrated.applied.join(", ")}` : "up to date"}`,
         "",

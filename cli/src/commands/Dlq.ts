@@ -1,5 +1,5 @@
 import { DeadLetterInfo, Headers, Streams } from "@leadflow/contracts";
-import { makeNats } from "@leadflow/runtime";
+import { makeNats, natsOptionsFromConfig } from "@leadflow/runtime";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { Console, Effect, Schema } from "effect";
 import { resolveConnections } from "../Connections.js";
@@ -16,7 +16,7 @@ const decodeInfo = Schema.decodeUnknownOption(Schema.parseJson(DeadLetterInfo));
 const readAll = (limit: number) =>
   Effect.gen(function* () {
     const connections = yield* resolveConnections;
-    const nats = yield* makeNats({ servers: connections.natsUrl, name: "leadflow-cli" });
+    const nats = yield* Effect.flatMap(natsOptionsFromConfig(connections.natsUrl, "leadflow-cli"), makeNats);
     const stream = Streams.dlq.name;
     const info = yield* Effect.promise(() => nats.jsm.streams.info(stream));
     const letters: DeadLetter[] = [];

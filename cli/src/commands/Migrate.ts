@@ -1,11 +1,11 @@
 import { migrate as runMigrations } from "@leadflow/db";
 import { Console, Effect } from "effect";
 import postgres from "postgres";
-import { resolveConnections } from "../Connections.js";
+import { resolveDatabase } from "../Connections.js";
 
 /** `leadflow migrate`: applies pending migrations (safe while services run). */
 export const migrate = Effect.gen(function* () {
-  const connections = yield* resolveConnections;
+  const connections = yield* resolveDatabase;
   const result = yield* Effect.acquireUseRelease(
     Effect.sync(() => postgres(connections.databaseUrl, { max: 1, onnotice: () => undefined })),
     (sql) => runMigrations(sql),

@@ -1,7 +1,8 @@
 import { MonitorConfig, type MonitorShape, makeMonitor, monitorConfig } from "@leadflow/monitor";
-import { Db, makeDb, makeNats, Nats } from "@leadflow/runtime";
+import { Db, makeDb, makeNats, Nats, natsOptionsFromConfig } from "@leadflow/runtime";
 import { Context, Data, Effect, Option } from "effect";
 import { resolveConnections } from "../Connections.js";
+import { setEnv } from "../Env.js";
 import { defaultDataDir, readStackFile } from "../StackFile.js";
 
 export class MonitorHttpError extends Data.TaggedError("MonitorHttpError")<{
@@ -23,7 +24,7 @@ export type MonitorSource =
   | { readonly _tag: "Direct"; readonly monitor: MonitorShape };
 
 export const monitorSource = Effect.gen(function* () {
-  const env = process.env;
+  const env = setEnv();
   const explicit = env.MONITOR_URL?.trim();
   if (explicit) return { _tag: "Http", baseUrl: explicit.replace(/\/+$/, "") } as MonitorSource;
   if (!(env.DATABASE_URL && env.NATS_URL)) {
@@ -37,7 +38,7 @@ export const monitorSource = Effect.gen(function* () {
     singleConnection: connections.singleConnection,
     max: 4,
   });
-  const nats = yield* makeNats({ servers: connections.natsUrl, name: "leadflow-cli" });
+  const nats = yield* Effect.flatMap(natsOptionsFromConfig(connections.natsUrl, "leadflow-cli"), makeNats);
   const config = yield* monitorConfig;
   const monitor = yield* makeMonitor.pipe(
     Effect.provide(Context.make(Db, db).pipe(Context.add(Nats, nats), Context.add(MonitorConfig, config))),

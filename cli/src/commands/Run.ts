@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { type RunRequest, RunStartContract, type RunSummary } from "@leadflow/contracts";
 import { listRequests } from "@leadflow/notifier";
-import { decode, makeDb, makeNats, Nats, publish, query } from "@leadflow/runtime";
+import { decode, makeDb, makeNats, Nats, natsOptionsFromConfig, publish, query } from "@leadflow/runtime";
 import { Console, Effect, Either } from "effect";
 import type { Sql } from "postgres";
 import { resolveConnections } from "../Connections.js";
@@ -40,7 +40,7 @@ export const run = (options: RunOptions) =>
     }
     const request: RunRequest = checked.right;
     const connections = yield* resolveConnections;
-    const nats = yield* makeNats({ servers: connections.natsUrl, name: "leadflow-cli" });
+    const nats = yield* Effect.flatMap(natsOptionsFromConfig(connections.natsUrl, "leadflow-cli"), makeNats);
     // the request id as Nats-Msg-Id: publishing the same request twice in a row starts one run
     yield* publish(RunStartContract, request, {
       msgID: request.requestId,

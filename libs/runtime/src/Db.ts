@@ -127,22 +127,26 @@ export const makeDb = (options: DbOptions) =>
       ),
   ).pipe(Effect.withSpan("Db.make"));
 
-/** `DATABASE_URL` (required), `DATABASE_POOL_MAX` (default 10). */
+/** `DATABASE_POOL_MAX`: connections per process (default 10; 1–100). */
+export const DbPoolMaxConfig = Config.integer("DATABASE_POOL_MAX").pipe(
+  Config.withDefault(10),
+  Config.validate({
+    message: "DATABASE_POOL_MAX must be a whole number from 1 to 100",
+    validation: (n) => n >= 1 && n <= 100,
+  }),
+);
+
+/** `DATABASE_URL` (required) and `DATABASE_POOL_MAX`. */
 export const DbConfig = Config.all({
   url: Config.redacted("DATABASE_URL"),
-  max: Config.integer("DATABASE_POOL_MAX").pipe(Config.withDefault(10)),
-  singleConnection: Config.boolean("DATABASE_SINGLE_CONNECTION").pipe(Config.withDefault(false)),
+  max: DbPoolMaxConfig,
 });
 
 export const DbLive = Layer.scoped(
   Db,
   Effect.gen(function* () {
     const config = yield* DbConfig;
-    return yield* makeDb({
-      url: Redacted.value(config.url),
-      max: config.max,
-      singleConnection: config.singleConnection,
-    });
+    return yield* makeDb({ url: Redacted.value(config.url), max: config.max });
   }),
 );
 

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import {
   Cause,
   Config,
+  ConfigProvider,
   Context,
   type Duration,
   Effect,
@@ -119,6 +120,20 @@ export const startHost = (plugins: ReadonlyArray<AnyPlugin>, options: HostOption
     return { port, context } satisfies RunningHost;
   });
 
+/**
+ * The process's environment as configuration, where a blank variable counts as unset
+ * (`SMTP_URL=` is no SMTP, `PORT=` the default port), as the README promises for every setting:
+ * Effect's own `fromEnv` reads `""` as a value (a blank number is 0, a blank list is empty).
+ * The variables as they are when this is called.
+ */
+export const envConfigProvider = (env: NodeJS.ProcessEnv = process.env): ConfigProvider.ConfigProvider =>
+  ConfigProvider.fromMap(
+    new Map(
+      Object.entries(env).filter((entry): entry is [string, string] => (entry[1]?.trim() ?? "") !== ""),
+    ),
+    { pathDelim: "_", seqDelim: "," },
+  );
+
 /** JSON log lines at `LOG_LEVEL` (default info). */
 export const LoggingLive = Layer.unwrapEffect(
   Effect.gen(function* () {
@@ -132,7 +147,9 @@ export const LoggingLive = Layer.unwrapEffect(
  * finalizers, i.e. the graceful shutdown), a second signal or the deadline exits at once.
  */
 export const launch = <E>(program: Effect.Effect<unknown, E, Scope.Scope>, shutdownTimeoutMs = 25_000) => {
-  const fiber = Effect.runFork(Effect.scoped(program).pipe(Effect.provide(LoggingLive)));
+  const fiber = Effect.runFork(
+    Effect.scoped(program).pipe(Effect.provide(LoggingLive), Effect.withConfigProvider(envConfigProvider())),
+  );
   let stopping = false;
   const onSignal = (signal: string) => {
     if (stopping) process.exit(130);

@@ -149,19 +149,23 @@ export const NatsConfig = Config.all({
   token: Config.option(Config.redacted("NATS_TOKEN")),
 });
 
-export const NatsLive = (name?: string) =>
-  Layer.scoped(
-    Nats,
-    Effect.gen(function* () {
-      const c = yield* NatsConfig;
-      return yield* makeNats({
-        servers: c.servers,
-        name,
-        user: Option.getOrUndefined(c.user),
-        pass: Option.getOrUndefined(Option.map(c.pass, Redacted.value)),
-        token: Option.getOrUndefined(Option.map(c.token, Redacted.value)),
-      });
+/**
+ * The connection options from the environment: `NATS_URL` (or `servers`, where the caller found
+ * the server some other way, e.g. the dev stack's file) with the credentials.
+ */
+export const natsOptionsFromConfig = (servers?: string, name?: string) =>
+  Effect.map(
+    NatsConfig,
+    (c): NatsOptions => ({
+      servers: servers ?? c.servers,
+      name,
+      user: Option.getOrUndefined(c.user),
+      pass: Option.getOrUndefined(Option.map(c.pass, Redacted.value)),
+      token: Option.getOrUndefined(Option.map(c.token, Redacted.value)),
     }),
   );
+
+export const NatsLive = (name?: string) =>
+  Layer.scoped(Nats, Effect.flatMap(natsOptionsFromConfig(undefined, name), makeNats));
 
 export const natsLayer = (options: NatsOptions) => Layer.scoped(Nats, makeNats(options));

@@ -1,8 +1,9 @@
 import { migrate } from "@leadflow/db";
-import { Config, Effect, Option, Redacted } from "effect";
+import { Config, Effect, Redacted } from "effect";
 import postgres from "postgres";
+import { DbPoolMaxConfig } from "./Db.js";
 import { launch, startHost } from "./Host.js";
-import { NatsConfig } from "./Nats.js";
+import { NatsConfig, natsOptionsFromConfig } from "./Nats.js";
 import type { AnyPlugin } from "./Plugin.js";
 
 export interface ServiceConnections {
@@ -22,8 +23,15 @@ export const runService = (plugin: AnyPlugin, defaultPort: number, connections?:
       databaseUrl: Redacted.value(yield* Config.redacted("DATABASE_URL")),
       natsUrl: (yield* NatsConfig).servers,
     };
-    const nats = yield* NatsConfig;
-    const port = yield* Config.integer("PORT").pipe(Config.withDefault(defaultPort));
+    const nats = yield* natsOptionsFromConfig(c.natsUrl, plugin.name);
+    const poolMax = yield* DbPoolMaxConfig;
+    const port = yield* Config.integer("PORT").pipe(
+      Config.withDefault(defaultPort),
+      Config.validate({
+        message: "PORT must be a whole number from 0 to 65535",
+        validation: (n) => n >= 0 && n <= 65535,
+      }),
+    );
     yield* Effect.acquireUseRelease(
       Effect.sync(() => postgres(c.databaseUrl, { max: 1, onnotice: () => undefined })),
       (sql) => migrate(sql),
@@ -31,13 +39,8 @@ export const runService = (plugin: AnyPlugin, defaultPort: number, connections?:
     );
     const host = yield* startHost([plugin], {
       name: plugin.name,
-      db: { url: c.databaseUrl, singleConnection: c.singleConnection ?? false, listen: true },
-      nats: {
-        servers: c.natsUrl,
-        user: Option.getOrUndefined(nats.user),
-        pass: Option.getOrUndefined(Option.map(nats.pass, Redacted.value)),
-        token: Option.getOrUndefined(Option.map(nats.token, Redacted.value)),
-      },
+      db: { url: c.databaseUrl, singleConnection: c.singleConnection ?? false, listen: true, max: poolMax },
+      nats,
       port,
     });
     yield* Effect.logInfo("service started").pipe(

@@ -21,6 +21,7 @@ export {
   DbConfig,
   DbLive,
   type DbOptions,
+  DbPoolMaxConfig,
   type DbShape,
   dbLayer,
   jsonRows,
@@ -40,6 +41,7 @@ export {
 export { failpoint, setFailpoints } from "./Failpoints.js";
 export { Heartbeat, HeartbeatBucket, readHeartbeats, runHeartbeats } from "./Heartbeat.js";
 export {
+  envConfigProvider,
   type HostOptions,
   LoggingLive,
   launch,
@@ -66,6 +68,7 @@ export {
   type NatsOptions,
   type NatsShape,
   natsLayer,
+  natsOptionsFromConfig,
   provisionStreams,
 } from "./Nats.js";
 export {
@@ -91,7 +94,7 @@ export {
   type ProviderResponse,
   parseRetryAfter,
 } from "./ProviderHttp.js";
-export { type ProviderLimits, providerLimitsConfig } from "./ProviderLimits.js";
+export { type ProviderLimits, providerLimitsConfig, providerRetryConfig } from "./ProviderLimits.js";
 export { publish } from "./Publish.js";
 export { runService, type ServiceConnections, serviceMain } from "./ServiceMain.js";
 export { stageFailureHook } from "./StageFailure.js";
