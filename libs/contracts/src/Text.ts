@@ -21,3 +21,15 @@ export const cleanLine = <T extends string | null | undefined>(text: T): T => {
     .replace(/ {2,}/g, " ")
     .trim() as T;
 };
+
+const EMAIL =
+  /^[^\s@<>()",;:\\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+/** A plain address (no display name): what goes into To/From. */
+export const isEmailAddress = (value: string): boolean => value.length <= 254 && EMAIL.test(value);
+
+/**
+ * `EMAIL_FROM` when unset: the sender of approval emails (notifier) and of drafts (writer), one
+ * setting with one default for both.
+ */
+export const defaultEmailFrom = "leadflow@localhost";

@@ -61,5 +61,5 @@ export {
   WriterDraft,
   WriterFailedEvent,
 } from "./Stages.js";
-export { cleanLine } from "./Text.js";
+export { cleanLine, defaultEmailFrom, isEmailAddress } from "./Text.js";
 export { stateCode, US_STATES } from "./UsStates.js";

@@ -29,3 +29,20 @@ export const providerLimitsConfig = (
       Config.withDefault(defaults.timeoutMs),
     ),
   });
+
+/**
+ * `<PREFIX>_MAX_ATTEMPTS` (default 3) and `<PREFIX>_RETRY_BASE_MS` (default 250): the attempts
+ * of one call on a retryable answer, and the base of the backoff between them. Every client of
+ * a provider reads them (the scout's sources as much as enrichment's).
+ */
+export const providerRetryConfig = (prefix: string) =>
+  Config.all({
+    maxAttempts: Config.integer(`${prefix}_MAX_ATTEMPTS`).pipe(
+      Config.validate({ message: "must be at least 1", validation: (n) => n >= 1 }),
+      Config.withDefault(3),
+    ),
+    retryBaseMs: Config.integer(`${prefix}_RETRY_BASE_MS`).pipe(
+      Config.validate({ message: "must be at least 1 (milliseconds)", validation: (n) => n >= 1 }),
+      Config.withDefault(250),
+    ),
+  });

@@ -1,4 +1,4 @@
-import { type ProviderLimits, providerLimitsConfig } from "@leadflow/runtime";
+import { type ProviderLimits, providerLimitsConfig, providerRetryConfig } from "@leadflow/runtime";
 import { Config, ConfigError, Duration, Either, Option, Redacted } from "effect";
 
 export { type ProviderLimits, providerLimitsConfig };
@@ -36,15 +36,8 @@ export const providerSettingsConfig = (
     ),
     baseUrl: Config.string(`${prefix}_BASE_URL`).pipe(Config.withDefault(defaults.baseUrl)),
     limits: providerLimitsConfig(prefix, defaults),
-    maxAttempts: Config.integer(`${prefix}_MAX_ATTEMPTS`).pipe(
-      Config.validate({ message: "must be at least 1", validation: (n) => n >= 1 }),
-      Config.withDefault(3),
-    ),
-    retryBaseMs: Config.integer(`${prefix}_RETRY_BASE_MS`).pipe(
-      Config.validate({ message: "must be at least 1 (milliseconds)", validation: (n) => n >= 1 }),
-      Config.withDefault(250),
-    ),
-  }).pipe(Config.map((s) => ({ ...s, keyVariable: `${prefix}_API_KEY` })));
+    retry: providerRetryConfig(prefix),
+  }).pipe(Config.map(({ retry, ...s }) => ({ ...s, ...retry, keyVariable: `${prefix}_API_KEY` })));
 
 /** The client settings when the key is set, else none (the source is skipped). */
 export const clientSettings = (settings: ProviderSettings): Option.Option<ProviderClientSettings> =>

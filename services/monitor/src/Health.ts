@@ -229,11 +229,18 @@ export const emailCheck = (
   return Effect.succeed(warning("no SMTP_URL or SENDGRID_API_KEY: emails go to the file outbox"));
 };
 
+/** Keys the original checks that no stage here uses yet: unset is not worth a warning. */
+const reservedKeys: ReadonlySet<ProviderName> = new Set(["tavily"]);
+
 export const providerChecks = (providers: MonitorSettings["providers"]): Record<ProviderName, Check> =>
   Object.fromEntries(
     (Object.keys(ProviderKeys) as ProviderName[]).map((p) => [
       p,
-      providers[p] ? ok(`${ProviderKeys[p]} configured`) : warning(`${ProviderKeys[p]} not set`),
+      providers[p]
+        ? ok(`${ProviderKeys[p]} configured`)
+        : reservedKeys.has(p)
+          ? ok(`${ProviderKeys[p]} not set (reserved: no stage uses it yet)`)
+          : warning(`${ProviderKeys[p]} not set`),
     ]),
   ) as Record<ProviderName, Check>;
 

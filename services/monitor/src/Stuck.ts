@@ -56,10 +56,11 @@ const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one :
 export const SenderService = "outreach";
 
 /**
- * The checks with the original's messages; `no_email_today` counts 1 when it fires. It fires
- * only where a sender is expected (`sender`: the outreach service is among the monitor's
- * expected services): without one no email can go out, and the check would fire every weekday,
- * an alert nobody can act on.
+ * The checks with the original's messages; `no_email_today` counts 1 when it fires. The two
+ * email checks fire only where a sender is expected (`sender`: the outreach service is among the
+ * monitor's expected services): without one no email can go out, and they would fire every
+ * weekday and for every approved draft, an alert nobody can act on. The drafts waiting are still
+ * told in the message.
  */
 export const stuckChecks = (
   counts: StuckCounts,
@@ -68,6 +69,8 @@ export const stuckChecks = (
   sender: boolean,
 ): StuckCheck[] => {
   const noEmail = sender && cutoffs.weekday && counts.emailsSentToday === 0;
+  const unsent = sender ? counts.unsentDrafts : 0;
+  const noSender = `no email sender here (${SenderService} is not among MONITOR_EXPECTED_SERVICES)`;
   const h = (d: Duration.Duration) => {
     const hours = Duration.toHours(d);
     return Number.isInteger(hours) ? `${hours} h` : Duration.format(d);
@@ -93,11 +96,12 @@ export const stuckChecks = (
     },
     {
       check: "drafts_unsent_over_6h",
-      count: counts.unsentDrafts,
-      stuck: counts.unsentDrafts > 0,
-      message:
-        counts.unsentDrafts > 0
-          ? `${plural(counts.unsentDrafts, "approved email", "approved emails")} not yet sent after ${h(t.unsentDraft)}`
+      count: unsent,
+      stuck: unsent > 0,
+      message: !sender
+        ? `${noSender}: ${plural(counts.unsentDrafts, "approved email waits", "approved emails wait")} for one (over ${h(t.unsentDraft)})`
+        : unsent > 0
+          ? `${plural(unsent, "approved email", "approved emails")} not yet sent after ${h(t.unsentDraft)}`
           : `no approved email unsent for over ${h(t.unsentDraft)}`,
     },
     {
@@ -105,7 +109,7 @@ export const stuckChecks = (
       count: noEmail ? 1 : 0,
       stuck: noEmail,
       message: !sender
-        ? `no email sender here (${SenderService} is not among MONITOR_EXPECTED_SERVICES): no email expected`
+        ? `${noSender}: no email expected`
         : !cutoffs.weekday
           ? "weekend: no email expected"
           : noEmail

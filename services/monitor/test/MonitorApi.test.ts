@@ -245,11 +245,30 @@ describe("GET /api/pipeline/stuck", () => {
     });
     await seedDraft(db.sql, { companyId: c, status: "sent", approvedAt: ago(20 * HOUR), sequence: 2 });
     await seedDraft(db.sql, { companyId: c, status: "draft", sequence: 3 });
+    // the default expected services have no sender (outreach): told, not an alert
     expect(await stuckOf("drafts_unsent_over_6h")).toMatchObject({
-      count: 1,
-      stuck: true,
-      message: "1 approved email not yet sent after 6 h",
+      count: 0,
+      stuck: false,
+      message:
+        "no email sender here (outreach is not among MONITOR_EXPECTED_SERVICES): 1 approved email waits for one (over 6 h)",
     });
+    const withSender = await monitorApp({
+      databaseUrl: db.url,
+      natsUrl: nats.url,
+      env: { MONITOR_EXPECTED_SERVICES: "orchestrator,notifier,outreach,monitor" },
+      clock: clock.clock,
+    });
+    try {
+      const { status, body } = await withSender.get<Stuck>("/api/pipeline/stuck");
+      expect(status).toBe(200);
+      expect(body.checks.find((x) => x.check === "drafts_unsent_over_6h")).toMatchObject({
+        count: 1,
+        stuck: true,
+        message: "1 approved email not yet sent after 6 h",
+      });
+    } finally {
+      await withSender.close();
+    }
   });
 
   it("no email sent today: fires on a weekday, not at the weekend, and not once one went out", async () => {

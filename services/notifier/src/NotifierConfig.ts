@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { defaultEmailFrom, isEmailAddress } from "@leadflow/contracts";
 import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, Redacted } from "effect";
 
 /** What the notifier needs to know about where it lives and whom it writes to. */
@@ -19,11 +20,7 @@ export class NotifierConfig extends Context.Tag("leadflow/notifier/NotifierConfi
   NotifierSettings
 >() {}
 
-const EMAIL =
-  /^[^\s@<>()",;:\\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
-
-/** A plain address (no display name): what goes into To/From. */
-export const isEmailAddress = (value: string): boolean => value.length <= 254 && EMAIL.test(value);
+export { isEmailAddress };
 
 /**
  * An optional setting: unset or blank is none (as `DATABASE_URL=` means "not set" elsewhere), a
@@ -75,7 +72,7 @@ export const notifierSettings = Config.all({
   ),
   alertEmail: optional("ALERT_EMAIL", EMAIL_MESSAGE, isEmailAddress),
   emailFrom: optional("EMAIL_FROM", EMAIL_MESSAGE, isEmailAddress).pipe(
-    Config.map(Option.getOrElse(() => "leadflow@localhost")),
+    Config.map(Option.getOrElse(() => defaultEmailFrom)),
   ),
   printLinks: Config.boolean("NOTIFIER_PRINT_LINKS").pipe(Config.withDefault(false)),
   port: Config.integer("PORT").pipe(Config.withDefault(8002)),

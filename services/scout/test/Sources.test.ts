@@ -1,8 +1,11 @@
 import { MetricsTest, ProviderHttpLive } from "@leadflow/runtime";
-import { ConfigProvider, Effect, Either, Layer } from "effect";
+import { type Config, ConfigProvider, Effect, Either, Layer } from "effect";
 import { describe, expect, it } from "vitest";
 import { ScoutSources } from "../src/Source.js";
 import { parseSourceList, ScoutSourcesLive, sourceNamesConfig } from "../src/Sources.js";
+import { googlePlacesSourceConfig } from "../src/sources/GooglePlacesSource.js";
+import { overpassSourceConfig } from "../src/sources/OverpassSource.js";
+import { yelpSourceConfig } from "../src/sources/YelpSource.js";
 
 const withConfig = (env: Record<string, string>) =>
   Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))));
@@ -71,5 +74,33 @@ describe("source selection", () => {
     expect(String(Either.getLeft(result).pipe((o) => (o._tag === "Some" ? o.value : "")))).toContain(
       "OVERPASS_RATE_PER_SEC",
     );
+  });
+});
+
+describe("provider call settings", () => {
+  const read = <A>(config: Config.Config<A>, env: Record<string, string>) =>
+    Effect.runSync(
+      Effect.either(Effect.withConfigProvider(config, ConfigProvider.fromMap(new Map(Object.entries(env))))),
+    );
+
+  it("the scout's Google, Yelp and Overpass clients read <PREFIX>_MAX_ATTEMPTS and _RETRY_BASE_MS, as enrichment's do", () => {
+    for (const [config, prefix, extra] of [
+      [googlePlacesSourceConfig, "GOOGLE_PLACES", { GOOGLE_PLACES_API_KEY: "k" }],
+      [yelpSourceConfig, "YELP", { YELP_API_KEY: "k" }],
+      [overpassSourceConfig, "OVERPASS", {}],
+    ] as const) {
+      const defaults = read(config as Config.Config<{ maxAttempts: number; retryBaseMs: number }>, extra);
+      expect(Either.getOrThrow(defaults)).toMatchObject({ maxAttempts: 3, retryBaseMs: 250 });
+      const set = read(config as Config.Config<{ maxAttempts: number; retryBaseMs: number }>, {
+        ...extra,
+        [`${prefix}_MAX_ATTEMPTS`]: "1",
+        [`${prefix}_RETRY_BASE_MS`]: "40",
+      });
+      expect(Either.getOrThrow(set)).toMatchObject({ maxAttempts: 1, retryBaseMs: 40 });
+      const bad = read(config as Config.Config<unknown>, { ...extra, [`${prefix}_MAX_ATTEMPTS`]: "0" });
+      expect(Either.isLeft(bad) && String(bad.left)).toMatch(
+        new RegExp(`${prefix}_MAX_ATTEMPTS.*at least 1`),
+      );
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { Config, Context, Layer } from "effect";
+import { defaultEmailFrom, isEmailAddress } from "@leadflow/contracts";
+import { Config, ConfigError, Context, Either, Layer } from "effect";
 import type { DraftInput } from "./DraftInput.js";
 
 /** Who the drafts are from: every email carries the sender's identity and postal address (CAN-SPAM). */
@@ -7,7 +8,17 @@ export class Sender extends Context.Tag("leadflow/writer/Sender")<Sender, DraftI
 export const senderConfig = Config.all({
   name: Config.string("SENDER_NAME").pipe(Config.withDefault("Alex Morgan")),
   company: Config.string("SENDER_COMPANY").pipe(Config.withDefault("Leadflow Utility Audits")),
-  email: Config.string("EMAIL_FROM").pipe(Config.withDefault("audits@leadflow.invalid")),
+  // the notifier's sender too: one setting, one default, one rule
+  email: Config.string("EMAIL_FROM").pipe(
+    Config.mapOrFail((s) =>
+      isEmailAddress(s.trim())
+        ? Either.right(s.trim())
+        : Either.left(
+            ConfigError.InvalidData(["EMAIL_FROM"], "must be one email address like ops@example.com"),
+          ),
+    ),
+    Config.withDefault(defaultEmailFrom),
+  ),
   postalAddress: Config.string("SENDER_POSTAL_ADDRESS").pipe(
     Config.withDefault("100 Example Street, Suite 1, Buffalo, NY 14202"),
   ),

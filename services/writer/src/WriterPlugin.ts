@@ -5,10 +5,19 @@ import {
   WriterFailedEvent,
 } from "@leadflow/contracts";
 import { Db, definePlugin, type HandlerContext, ProviderHttpLive, stageFailureHook } from "@leadflow/runtime";
-import { Config, Effect, Layer } from "effect";
+import { Config, Context, Effect, Layer } from "effect";
 import { loadJobs, saveDrafts, type WrittenDraft } from "./DraftStore.js";
 import { Sender, SenderLive } from "./SenderConfig.js";
 import { Writer, WriterFromConfigLive } from "./Writer.js";
+
+/** Drafts written at once per task (LLM calls; the backend's own limits still bound them). */
+export const writerConcurrencyConfig = Config.integer("WRITER_CONCURRENCY").pipe(
+  Config.validate({ message: "must be between 1 and 64", validation: (n) => n >= 1 && n <= 64 }),
+  Config.withDefault(4),
+);
+
+/** `WRITER_CONCURRENCY`, read once when the writer starts (a bad value stops it there). */
+class WriterConcurrency extends Context.Tag("leadflow/writer/WriterConcurrency")<WriterConcurrency, number>() {}
 
 /** The drafts, written outside any transaction (LLM calls take seconds). */
 const writeDrafts = (command: WriterCommand) =>
@@ -16,7 +25,7 @@ const writeDrafts = (command: WriterCommand) =>
     const { sql } = yield* Db;
     const writer = yield* Writer;
     const sender = yield* Sender;
-    const concurrency = yield* Config.integer("WRITER_CONCURRENCY").pipe(Config.withDefault(4));
+    const concurrency = yield* WriterConcurrency;
     const jobs = yield* loadJobs(sql, command.runId, command.companyIds);
     return yield* Effect.forEach(
       jobs,
@@ -47,7 +56,11 @@ const save = (command: WriterCommand, ctx: HandlerContext, drafts: ReadonlyArray
 /** The writer: a first email per approved company that has none, through an LLM or the template. */
 export const WriterPlugin = definePlugin({
   name: "writer",
-  layer: Layer.mergeAll(WriterFromConfigLive.pipe(Layer.provide(ProviderHttpLive)), SenderLive),
+  layer: Layer.mergeAll(
+    WriterFromConfigLive.pipe(Layer.provide(ProviderHttpLive)),
+    SenderLive,
+    Layer.effect(WriterConcurrency, writerConcurrencyConfig),
+  ),
   consumers: [
     {
       contract: WriterDraft,

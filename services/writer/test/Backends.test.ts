@@ -1,8 +1,11 @@
+import { defaultEmailFrom } from "@leadflow/contracts";
 import { MetricsTest, ProviderHttpLive } from "@leadflow/runtime";
 import { ConfigProvider, Effect, Either, Layer, Logger, LogLevel } from "effect";
 import { describe, expect, it } from "vitest";
 import { WriterBackend } from "../src/Backend.js";
 import { backendNameConfig, WriterBackendLive } from "../src/Backends.js";
+import { senderConfig } from "../src/SenderConfig.js";
+import { writerConcurrencyConfig } from "../src/WriterPlugin.js";
 
 const nameFor = (env: Record<string, string>) =>
   Effect.runSync(
@@ -52,5 +55,46 @@ describe("backend selection", () => {
       ),
     );
     expect(backend).toMatchObject({ name: "ollama", model: "qwen2.5:7b" });
+  });
+});
+
+describe("the sender (EMAIL_FROM and friends)", () => {
+  const senderFor = (env: Record<string, string>) =>
+    Effect.runSync(
+      Effect.either(senderConfig).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
+      ),
+    );
+
+  it("defaults EMAIL_FROM to the notifier's default, and takes a valid address as given", () => {
+    expect(Either.getOrThrow(senderFor({})).email).toBe(defaultEmailFrom);
+    expect(Either.getOrThrow(senderFor({ EMAIL_FROM: " audits@example.com " })).email).toBe(
+      "audits@example.com",
+    );
+  });
+
+  it("refuses an EMAIL_FROM that is not one plain address, naming the variable", () => {
+    for (const bad of ["Alex <alex@example.com>", "nobody", "a@b.com, c@d.com"]) {
+      const result = senderFor({ EMAIL_FROM: bad });
+      expect(Either.isLeft(result)).toBe(true);
+      if (Either.isLeft(result)) expect(String(result.left)).toMatch(/EMAIL_FROM.*must be one email address/);
+    }
+  });
+});
+
+describe("WRITER_CONCURRENCY", () => {
+  const concurrencyFor = (env: Record<string, string>) =>
+    Effect.runSync(
+      Effect.either(writerConcurrencyConfig).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
+      ),
+    );
+  it("defaults to 4 and refuses values outside 1–64, naming the variable", () => {
+    expect(concurrencyFor({})).toEqual(Either.right(4));
+    expect(concurrencyFor({ WRITER_CONCURRENCY: "16" })).toEqual(Either.right(16));
+    for (const bad of ["0", "65", "-1", "two"]) {
+      const result = concurrencyFor({ WRITER_CONCURRENCY: bad });
+      expect(Either.isLeft(result) && String(result.left)).toMatch(/WRITER_CONCURRENCY/);
+    }
   });
 });

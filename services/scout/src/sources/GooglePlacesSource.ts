@@ -3,7 +3,7 @@ import { Config, Effect, Layer, type Redacted, Schema } from "effect";
 import { dedupeCompanies } from "../Dedupe.js";
 import { parseUsAddress } from "../Location.js";
 import { type FoundCompany, type ScoutSource, ScoutSources, SourceError } from "../Source.js";
-import { type ProviderLimits, providerLimitsConfig } from "./ProviderLimits.js";
+import { type ProviderLimits, providerLimitsConfig, providerRetryConfig } from "./ProviderLimits.js";
 
 const SOURCE = "google_places";
 
@@ -148,7 +148,8 @@ export const googlePlacesSourceConfig = Config.all({
   apiKey: Config.redacted("GOOGLE_PLACES_API_KEY"),
   baseUrl: Config.string("GOOGLE_PLACES_BASE_URL").pipe(Config.withDefault("https://places.googleapis.com")),
   limits: providerLimitsConfig("GOOGLE_PLACES", { ratePerSec: 5, concurrency: 2, timeoutMs: 10_000 }),
-});
+  retry: providerRetryConfig("GOOGLE_PLACES"),
+}).pipe(Config.map(({ retry, ...s }) => ({ ...s, ...retry })));
 
 /** The Google Places source built from configuration. */
 export const googlePlacesSourceFromConfig = Effect.flatMap(googlePlacesSourceConfig, makeGooglePlacesSource);

@@ -3,7 +3,7 @@ import { Config, Effect, Layer, Schema } from "effect";
 import { dedupeCompanies } from "../Dedupe.js";
 import { parseLocation, stateCode } from "../Location.js";
 import { type FoundCompany, type ScoutSource, ScoutSources, SourceError } from "../Source.js";
-import { type ProviderLimits, providerLimitsConfig } from "./ProviderLimits.js";
+import { type ProviderLimits, providerLimitsConfig, providerRetryConfig } from "./ProviderLimits.js";
 
 const SOURCE = "overpass";
 
@@ -232,7 +232,8 @@ export const overpassSourceConfig = Config.all({
     Config.withDefault("leadflow-scout/0.1 (business lead research; contact: set OVERPASS_USER_AGENT)"),
   ),
   limits: providerLimitsConfig("OVERPASS", { ratePerSec: 0.5, concurrency: 1, timeoutMs: 60_000 }),
-});
+  retry: providerRetryConfig("OVERPASS"),
+}).pipe(Config.map(({ retry, ...s }) => ({ ...s, ...retry })));
 
 /** The Overpass source built from configuration. */
 export const overpassSourceFromConfig = Effect.flatMap(overpassSourceConfig, makeOverpassSource);

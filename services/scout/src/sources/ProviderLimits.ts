@@ -1,1 +1,1 @@
-export { type ProviderLimits, providerLimitsConfig } from "@leadflow/runtime";
+export { type ProviderLimits, providerLimitsConfig, providerRetryConfig } from "@leadflow/runtime";

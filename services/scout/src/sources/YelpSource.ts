@@ -3,7 +3,7 @@ import { Config, Effect, Layer, Redacted, Schema } from "effect";
 import { dedupeCompanies } from "../Dedupe.js";
 import { stateCode } from "../Location.js";
 import { type FoundCompany, type ScoutSource, ScoutSources, SourceError } from "../Source.js";
-import { type ProviderLimits, providerLimitsConfig } from "./ProviderLimits.js";
+import { type ProviderLimits, providerLimitsConfig, providerRetryConfig } from "./ProviderLimits.js";
 
 const SOURCE = "yelp";
 const PAGE_LIMIT = 50;
@@ -153,7 +153,8 @@ export const yelpSourceConfig = Config.all({
     Config.validate({ message: "must be between 1 and 1000", validation: (n) => n >= 1 && n <= 1000 }),
     Config.withDefault(240),
   ),
-});
+  retry: providerRetryConfig("YELP"),
+}).pipe(Config.map(({ retry, ...s }) => ({ ...s, ...retry })));
 
 /** The Yelp source built from configuration. */
 export const yelpSourceFromConfig = Effect.flatMap(yelpSourceConfig, makeYelpSource);
