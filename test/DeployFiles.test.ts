@@ -704,7 +704,8 @@ describe("Kubernetes manifests", () => {
 
     const ingresses = docs.filter((d) => d.kind === "Ingress");
     const paths = ingresses.flatMap((i) => i.spec.rules.flatMap((r: Doc) => r.http.paths));
-    expect(paths.map((p: Doc) => p.path).sort()).toEqual(["/approvals", "/unsubscribe"]);
+    // /unsubscribe joins when outreach serves it: routed before, it would only answer 404
+    expect(paths.map((p: Doc) => p.path).sort()).toEqual(["/approvals"]);
     for (const p of paths) {
       expect(p.backend.service).toEqual({ name: "notifier", port: { number: Services.notifier!.port } });
     }
@@ -771,6 +772,28 @@ describe("Kubernetes manifests", () => {
     // every port a rule opens is one a service listens on
     const ports = new Set(Object.values(Services).map((s) => s.port));
     for (const a of allowed) expect(ports.has(a.port), `port ${a.port}`).toBe(true);
+  });
+
+  it("the example NATS lets the services in: the namespace's deny-all would otherwise cut them off", async () => {
+    const docs = await readYamlAll(join(k8sDir, "examples/nats.yaml"));
+    const natsLabels = docs.find((d) => d.kind === "StatefulSet").spec.template.metadata.labels;
+    const policy = docs.find((d) => d.kind === "NetworkPolicy");
+    expect(
+      Object.entries(policy.spec.podSelector.matchLabels).every(([k, v]) => natsLabels[k] === v),
+      "the policy selects the NATS pods",
+    ).toBe(true);
+    const clientRule = policy.spec.ingress.find((r: Doc) => r.ports.some((p: Doc) => p.port === 4222));
+    const from = clientRule.from[0].podSelector.matchLabels;
+    // every Deployment's pods carry the labels the rule lets in
+    const deployments = (await kustomizedDocs()).filter((d) => d.kind === "Deployment");
+    expect(deployments.length).toBe(Object.keys(Services).length);
+    for (const d of deployments) {
+      const labels = d.spec.template.metadata.labels;
+      expect(
+        Object.entries(from).every(([k, v]) => labels[k] === v),
+        `${d.metadata.name} reaches NATS`,
+      ).toBe(true);
+    }
   });
 
   it.skipIf(!kubectl)("kubectl kustomize builds it, with the image and namespace set", async () => {
