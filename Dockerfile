@@ -20,6 +20,8 @@ COPY services/orchestrator/package.json services/orchestrator/
 COPY services/scout/package.json services/scout/
 COPY services/writer/package.json services/writer/
 COPY cli/package.json cli/
+# postinstall patches postgres.js (scripts/patch-postgres.mjs)
+COPY scripts/ scripts/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY . .
 

@@ -150,3 +150,68 @@ describe("withConnection", () => {
     }
   });
 });
+
+describe("a connection lost in the middle (the server restarted, an admin killed it)", () => {
+  /** Ends the backend with this pid from another connection, and waits till the client has seen it go. */
+  const kill = (pid: number) =>
+    Effect.promise(async () => {
+      await db.sql`select pg_terminate_backend(${pid})`;
+      await new Promise((r) => setTimeout(r, 300));
+    });
+  const pidOf = (tx: Sql | Tx) =>
+    Effect.map(query(tx<{ pid: number }[]>`select pg_backend_pid() as pid`), (rows) => rows[0]!.pid);
+
+  it("between two statements: the transaction fails with a DbError, nothing crashes, and the pool goes on", async () => {
+    await db.sql`truncate tx_test`;
+    const exit = await Effect.runPromiseExit(
+      withTransaction(one, (tx) =>
+        Effect.gen(function* () {
+          yield* kill(yield* pidOf(tx));
+          yield* insert(20)(tx);
+        }),
+      ),
+    );
+    expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject({
+      _tag: "Some",
+      value: expect.any(DbError),
+    });
+    // the pool's one connection is a new one, outside any transaction, and nothing of the
+    // broken transaction ran on it
+    for (const n of [21, 22, 23]) await Effect.runPromise(withTransaction(one, insert(n)));
+    expect(await poolFree()).toEqual({ ok: 1, idle: true });
+    expect(await ids()).toEqual([21, 22, 23]);
+  });
+
+  it("while the body works outside SQL: the commit fails, nothing of it is kept", async () => {
+    await db.sql`truncate tx_test`;
+    const exit = await Effect.runPromiseExit(
+      withTransaction(one, (tx) =>
+        Effect.gen(function* () {
+          const pid = yield* pidOf(tx);
+          yield* insert(30)(tx);
+          yield* kill(pid);
+        }),
+      ),
+    );
+    expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toMatchObject({
+      _tag: "Some",
+      value: expect.any(DbError),
+    });
+    await Effect.runPromise(withTransaction(one, insert(31)));
+    expect(await ids()).toEqual([31]);
+    expect(await poolFree()).toEqual({ ok: 1, idle: true });
+  });
+
+  it("in a reserved connection outside a transaction: the next use fails, the pool is not handed the dead one", async () => {
+    const exit = await Effect.runPromiseExit(
+      withConnection(one, "no connection", (c) =>
+        Effect.gen(function* () {
+          yield* kill(yield* pidOf(c));
+          return yield* query(c`select 1 as n`);
+        }),
+      ),
+    );
+    expect(Exit.isFailure(exit)).toBe(true);
+    expect(await poolFree()).toEqual({ ok: 1, idle: true });
+  });
+});
