@@ -139,6 +139,20 @@ describe("blank variables", () => {
     expect(port.code).not.toBe(0);
     expect(port.output).toContain("PORT must be a whole number from 0 to 65535");
 
+    // a port another process holds: one line naming it, not an unhandled 'error' event
+    const holder = createServer();
+    const held = await new Promise<number>((resolve) =>
+      holder.listen(0, "0.0.0.0", () => resolve((holder.address() as { port: number }).port)),
+    );
+    try {
+      const busy = await runLeadflow(["service", "analyst"], { ...withCredentials(), PORT: String(held) });
+      expect(busy.code).toBe(1);
+      expect(busy.output).toContain(`port ${held} on 0.0.0.0 is in use (PORT / --port)`);
+      expect(busy.output).not.toContain("Unhandled 'error' event");
+    } finally {
+      holder.close();
+    }
+
     const devPort = await runLeadflow(["dev", "--port", "eighty"], base());
     expect(devPort.code).toBe(2);
     expect(devPort.output).toContain('--port (or PORT) must be a whole number from 0 to 65535, got "eighty"');
@@ -163,6 +177,24 @@ describe("leadflow migrate", () => {
       await admin.unsafe(`drop database if exists ${name} with (force)`);
       await admin.end({ timeout: 5 });
     }
+  });
+
+  it('says why the database refused: the driver\'s reason, not just "migration failed"; a malformed URL is named', async () => {
+    const missing = new URL(adminUrl());
+    missing.pathname = `/lf_test_absent_${randomBytes(4).toString("hex")}`;
+    const absent = await runLeadflow(["migrate"], { ...base(), DATABASE_URL: missing.toString() });
+    expect(absent.code).toBe(1);
+    expect(absent.output).toMatch(
+      /leadflow: migration failed: database "lf_test_absent_\w+" does not exist \(3D000\)/,
+    );
+    const garbage = await runLeadflow(["migrate"], { ...base(), DATABASE_URL: "garbage" });
+    expect(garbage.output).toContain("leadflow: DATABASE_URL is not a postgres:// (or postgresql://) URL");
+    const service = await runLeadflow(["service", "analyst"], {
+      ...withCredentials(),
+      DATABASE_URL: "garbage",
+    });
+    expect(service.code).toBe(1);
+    expect(service.output).toContain('"message":"DATABASE_URL is not a postgres:// (or postgresql://) URL"');
   });
 
   it("without any database says how to get one", async () => {

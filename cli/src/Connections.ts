@@ -1,3 +1,4 @@
+import { isDatabaseUrl } from "@leadflow/runtime";
 import { Data, Effect, Option } from "effect";
 import { setEnv } from "./Env.js";
 import { defaultDataDir, readStackFile } from "./StackFile.js";
@@ -16,6 +17,9 @@ const find = (needNats: boolean) =>
     const env = setEnv();
     const stack = yield* readStackFile(defaultDataDir()).pipe(Effect.orElseSucceed(() => Option.none()));
     const fromStack = Option.getOrUndefined(stack);
+    if (env.DATABASE_URL && !isDatabaseUrl(env.DATABASE_URL)) {
+      return yield* new NoStackError({ message: "DATABASE_URL is not a postgres:// (or postgresql://) URL" });
+    }
     const databaseUrl = env.DATABASE_URL ?? fromStack?.databaseUrl;
     const natsUrl = env.NATS_URL ?? fromStack?.natsUrl;
     if (!databaseUrl || (needNats && !natsUrl)) {

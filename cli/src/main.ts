@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { envConfigProvider, LoggingLive, launch } from "@leadflow/runtime";
+import { envConfigProvider, failureLine, LoggingLive, launch } from "@leadflow/runtime";
 import { Cause, Effect, Exit } from "effect";
 import { approvals } from "./commands/Approvals.js";
 import { dev } from "./commands/Dev.js";
@@ -43,8 +43,7 @@ const once = <E>(program: Effect.Effect<unknown, E, import("effect").Scope.Scope
     if (Exit.isFailure(exit)) {
       const failure = Cause.failureOption(exit.cause);
       const error = failure._tag === "Some" ? failure.value : Cause.squash(exit.cause);
-      const message = (error as { message?: string })?.message ?? String(error);
-      process.stderr.write(`leadflow: ${message}\n`);
+      process.stderr.write(`leadflow: ${failureLine(error)}\n`);
       process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;
     }
     // short commands hold no servers: leave once the output is written

@@ -3,7 +3,13 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { migrate } from "@leadflow/db";
-import { DbPoolMaxConfig, envConfigProvider, natsOptionsFromConfig, startHost } from "@leadflow/runtime";
+import {
+  DbPoolMaxConfig,
+  envConfigProvider,
+  isDatabaseUrl,
+  natsOptionsFromConfig,
+  startHost,
+} from "@leadflow/runtime";
 import { NatsServerProcess, startEmbeddedPostgresProcess } from "@leadflow/runtime/embedded";
 import { ConfigProvider, Console, Effect } from "effect";
 import postgres from "postgres";
@@ -72,6 +78,9 @@ export const dev = (options: { port: number }) =>
     const dataDir = defaultDataDir();
     const env = setEnv();
     const embeddedPg = !env.DATABASE_URL;
+    if (env.DATABASE_URL && !isDatabaseUrl(env.DATABASE_URL)) {
+      return yield* Effect.fail(new Error("DATABASE_URL is not a postgres:// (or postgresql://) URL"));
+    }
     const embeddedNats = !env.NATS_URL;
 
     const databaseUrl = embeddedPg

@@ -84,6 +84,22 @@ export const migrate = (sql: Sql, directory?: string) =>
           return { applied, alreadyApplied: known.size } satisfies MigrationResult;
         }),
       catch: (cause) =>
-        cause instanceof MigrationError ? cause : new MigrationError({ message: "migration failed", cause }),
+        cause instanceof MigrationError
+          ? cause
+          : new MigrationError({ message: `migration failed: ${reasonOf(cause)}`, cause }),
     });
   }).pipe(Effect.withSpan("Migrator.migrate"));
+
+/**
+ * Why the database said no, in one line: the driver's message (connection refused at an
+ * address, a database that does not exist, a failed login; never the URL, so no password),
+ * with Postgres's SQLSTATE or Node's error code.
+ */
+const reasonOf = (cause: unknown): string => {
+  const e = cause as { message?: unknown; code?: unknown; errors?: unknown } | undefined;
+  // a connection refused on every address comes as an AggregateError with no message of its own
+  const inner = Array.isArray(e?.errors) && e.errors.length > 0 ? (e.errors[0] as typeof e) : e;
+  const message = typeof inner?.message === "string" && inner.message !== "" ? inner.message : String(cause);
+  const code = typeof inner?.code === "string" ? inner.code : undefined;
+  return (code && !message.includes(code) ? `${message} (${code})` : message).replace(/[\r\n]+/g, " ");
+};

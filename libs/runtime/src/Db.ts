@@ -127,6 +127,16 @@ export const makeDb = (options: DbOptions) =>
       ),
   ).pipe(Effect.withSpan("Db.make"));
 
+/** Whether `url` reads as a PostgreSQL connection URL (`postgres://` or `postgresql://`). */
+export const isDatabaseUrl = (url: string): boolean => {
+  try {
+    const { protocol } = new URL(url);
+    return protocol === "postgres:" || protocol === "postgresql:";
+  } catch {
+    return false;
+  }
+};
+
 /** `DATABASE_POOL_MAX`: connections per process (default 10; 1–100). */
 export const DbPoolMaxConfig = Config.integer("DATABASE_POOL_MAX").pipe(
   Config.withDefault(10),

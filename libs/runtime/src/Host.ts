@@ -142,6 +142,14 @@ export const LoggingLive = Layer.unwrapEffect(
   }),
 );
 
+/** A failure's message, with its cause's when that adds the reason (`cannot connect …: ECONNREFUSED`). */
+export const failureLine = (error: unknown): string => {
+  const message = (error as { message?: unknown })?.message;
+  const text = typeof message === "string" && message !== "" ? message : String(error);
+  const cause = (error as { cause?: { message?: unknown } })?.cause?.message;
+  return typeof cause === "string" && cause !== "" && !text.includes(cause) ? `${text}: ${cause}` : text;
+};
+
 /**
  * Runs a long-lived program as the process's main: SIGTERM/SIGINT interrupt it (running its
  * finalizers, i.e. the graceful shutdown), a second signal or the deadline exits at once.
@@ -162,7 +170,11 @@ export const launch = <E>(program: Effect.Effect<unknown, E, Scope.Scope>, shutd
   process.on("SIGINT", () => onSignal("SIGINT"));
   fiber.addObserver((exit) => {
     if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) {
-      process.stderr.write(`${JSON.stringify({ level: "FATAL", message: Cause.pretty(exit.cause) })}\n`);
+      // an expected failure (configuration, a server not there) is one line with its reason; a
+      // defect keeps its stack trace
+      const failure = Cause.failureOption(exit.cause);
+      const message = failure._tag === "Some" ? failureLine(failure.value) : Cause.pretty(exit.cause);
+      process.stderr.write(`${JSON.stringify({ level: "FATAL", message })}\n`);
       process.exit(1);
     }
     process.exit(0);

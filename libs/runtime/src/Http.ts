@@ -1,5 +1,5 @@
 import { serve } from "@hono/node-server";
-import { Effect, Runtime } from "effect";
+import { Data, Effect, Runtime } from "effect";
 import { Hono } from "hono";
 import { Db, query } from "./Db.js";
 import { Metrics } from "./Metrics.js";
@@ -64,10 +64,41 @@ export const makeHealthApp = (extraChecks: ReadonlyArray<ReadinessCheck> = []) =
 /** Serves a Hono app on `host:port` for the life of the scope; port 0 picks a free one. */
 export const serveHttp = (app: Hono, port: number, host = "0.0.0.0") =>
   Effect.acquireRelease(
-    Effect.async<{ port: number; close: () => void }>((resume) => {
-      const server = serve({ fetch: app.fetch, port, hostname: host }, (info) =>
-        resume(Effect.succeed({ port: info.port, close: () => server.close() })),
-      );
+    Effect.async<{ port: number; close: () => void }, HttpServeError>((resume) => {
+      try {
+        const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
+          server.off("error", failed);
+          resume(Effect.succeed({ port: info.port, close: () => server.close() }));
+        });
+        // a port in use (or not ours to take) is a failure of this step, not an uncaught error event
+        const failed = (error: NodeJS.ErrnoException) =>
+          resume(
+            Effect.fail(
+              new HttpServeError({
+                message:
+                  error.code === "EADDRINUSE"
+                    ? `port ${port} on ${host} is in use (PORT / --port)`
+                    : `cannot listen on ${host}:${port}: ${error.message}`,
+                cause: error,
+              }),
+            ),
+          );
+        server.once("error", failed);
+      } catch (error) {
+        resume(
+          Effect.fail(
+            new HttpServeError({
+              message: `cannot listen on ${host}:${port}: ${String(error)}`,
+              cause: error,
+            }),
+          ),
+        );
+      }
     }),
     (s) => Effect.sync(() => s.close()),
   );
+
+export class HttpServeError extends Data.TaggedError("HttpServeError")<{
+  readonly message: string;
+  readonly cause?: unknown;
+}> {}

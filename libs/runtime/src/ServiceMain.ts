@@ -1,7 +1,8 @@
 import { migrate } from "@leadflow/db";
 import { Config, Effect, Redacted } from "effect";
 import postgres from "postgres";
-import { DbPoolMaxConfig } from "./Db.js";
+import { DbPoolMaxConfig, isDatabaseUrl } from "./Db.js";
+import { DbError } from "./Errors.js";
 import { launch, startHost } from "./Host.js";
 import { NatsConfig, natsOptionsFromConfig } from "./Nats.js";
 import type { AnyPlugin } from "./Plugin.js";
@@ -23,6 +24,9 @@ export const runService = (plugin: AnyPlugin, defaultPort: number, connections?:
       databaseUrl: Redacted.value(yield* Config.redacted("DATABASE_URL")),
       natsUrl: (yield* NatsConfig).servers,
     };
+    if (!isDatabaseUrl(c.databaseUrl)) {
+      return yield* new DbError({ message: "DATABASE_URL is not a postgres:// (or postgresql://) URL" });
+    }
     const nats = yield* natsOptionsFromConfig(c.natsUrl, plugin.name);
     const poolMax = yield* DbPoolMaxConfig;
     const port = yield* Config.integer("PORT").pipe(

@@ -24,6 +24,7 @@ export {
   DbPoolMaxConfig,
   type DbShape,
   dbLayer,
+  isDatabaseUrl,
   jsonRows,
   makeDb,
   query,
@@ -42,6 +43,7 @@ export { failpoint, setFailpoints } from "./Failpoints.js";
 export { Heartbeat, HeartbeatBucket, readHeartbeats, runHeartbeats } from "./Heartbeat.js";
 export {
   envConfigProvider,
+  failureLine,
   type HostOptions,
   LoggingLive,
   launch,
