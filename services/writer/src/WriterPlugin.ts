@@ -17,7 +17,10 @@ export const writerConcurrencyConfig = Config.integer("WRITER_CONCURRENCY").pipe
 );
 
 /** `WRITER_CONCURRENCY`, read once when the writer starts (a bad value stops it there). */
-class WriterConcurrency extends Context.Tag("leadflow/writer/WriterConcurrency")<WriterConcurrency, number>() {}
+class WriterConcurrency extends Context.Tag("leadflow/writer/WriterConcurrency")<
+  WriterConcurrency,
+  number
+>() {}
 
 /** The drafts, written outside any transaction (LLM calls take seconds). */
 const writeDrafts = (command: WriterCommand) =>
