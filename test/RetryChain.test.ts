@@ -1,6 +1,9 @@
+import { AnalystPlugin } from "@leadflow/analyst";
 import type { RunSummary } from "@leadflow/contracts";
+import { EnrichmentPlugin } from "@leadflow/enrichment";
 import { OrchestratorPlugin } from "@leadflow/orchestrator";
-import { ScoutPlugin } from "@leadflow/scout";
+import { withTransaction } from "@leadflow/runtime";
+import { gather, ScoutPlugin, sampleSource, storeCompanies } from "@leadflow/scout";
 import {
   captureLogs,
   connectJet,
@@ -8,10 +11,12 @@ import {
   createTestNats,
   startTestHost,
   type TestDatabase,
+  type TestHost,
   type TestNats,
   waitFor,
 } from "@leadflow/testkit";
 import { startGooglePlacesFake } from "@leadflow/testkit/fakes";
+import { Effect } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let db: TestDatabase;
@@ -206,6 +211,54 @@ describe("the retry chain", () => {
       await jet.close();
     } finally {
       await host.stop();
+    }
+  });
+
+  it("goes on with every company of the run when a timed-out scout attempt linked them all before the retry ran", async () => {
+    Object.assign(process.env, { SCOUT_SOURCES: "sample", STAGE_DEADLINE_SCOUT_MS: "30000" });
+    const request = { industry: "hospital", location: "Buffalo, NY", count: 5, requestId: "late-scout-1" };
+    // no scout yet: attempt 1 waits in the stream while its task passes its deadline
+    const orchestrator = await startTestHost([OrchestratorPlugin], {
+      databaseUrl: db.url,
+      natsUrl: nats.url,
+    });
+    let stages: TestHost | undefined;
+    try {
+      const jet = await connectJet(nats.url);
+      await jet.publishRaw("leadflow.cmd.run.start", request);
+      await jet.close();
+      await waitFor(async () => (await tasksOf(request.requestId)).length === 1, { what: "attempt 1" });
+      await db.sql`update tasks set deadline_at = now() - interval '1 second'
+        where run_id = ${request.requestId} and attempt = 1`;
+      await waitFor(
+        async () =>
+          (await tasksOf(request.requestId)).map((t) => [t.attempt, t.status]).join() ===
+          "1,timed_out,2,running",
+        { what: "attempt 2 dispatched" },
+      );
+      // attempt 1's transaction commits late: the run's companies are linked before attempt 2 runs
+      const found = await Effect.runPromise(gather([sampleSource], { ...request, seed: request.requestId }));
+      await Effect.runPromise(
+        withTransaction(db.sql, (tx) => storeCompanies(tx, request.requestId, found.companies)),
+      );
+
+      stages = await startTestHost([ScoutPlugin, AnalystPlugin, EnrichmentPlugin], {
+        databaseUrl: db.url,
+        natsUrl: nats.url,
+      });
+      const run = await finalRun(request.requestId);
+      expect(run.status).toBe("awaiting_approval");
+      expect(run.summary.companies).toMatchObject({ found: 5, new: 5, duplicates: 0 });
+      expect(run.summary.leads.scored).toBe(5);
+      expect(run.summary.warnings.join("\n")).not.toContain("no companies found");
+      const [scout] = await db.sql<{ result_summary: { found: number; created: number } }[]>`
+        select result_summary from tasks where run_id = ${request.requestId} and attempt = 2`;
+      expect(scout?.result_summary).toMatchObject({ found: 5, created: 5, duplicates: 0 });
+    } finally {
+      await stages?.stop();
+      await orchestrator.stop();
+      delete process.env.SCOUT_SOURCES;
+      process.env.STAGE_DEADLINE_SCOUT_MS = "600";
     }
   });
 });

@@ -3,7 +3,11 @@ import { Effect } from "effect";
 import { dedupeKey, normalizeDomain } from "./Dedupe.js";
 import type { FoundCompany } from "./Source.js";
 
-/** What one scout task stored for its run. */
+/**
+ * The companies linked to a run: every one, whichever attempt of the scout stage linked it (a
+ * retried attempt after a deadline may find them all linked by the first one, which committed
+ * late), and of those the ones that were new to the database when the run found them.
+ */
 export interface StoredCompanies {
   readonly found: number;
   readonly created: number;
@@ -13,14 +17,24 @@ export interface StoredCompanies {
 /**
  * Stores a run's companies in two statements: companies are upserted on their
  * de-duplication key (a company an earlier run found is reused, not copied), then linked to
- * the run in the order the sources returned them. Repeating it for the same run is harmless.
+ * the run in the order the sources returned them. Repeating it for the same run is harmless,
+ * and reports what the run has, not what this call added.
  * A company found again is left as it was: the update that lets `returning` see it sets
  * `updated_at` to itself, which the monitor reads as the time a company entered its status
  * (`new` for over 24 h), so finding it again must not restart that clock.
  */
 export const storeCompanies = (tx: Tx, runId: string, companies: ReadonlyArray<FoundCompany>) =>
   Effect.gen(function* () {
-    if (companies.length === 0) return { found: 0, created: 0, duplicates: 0 } satisfies StoredCompanies;
+    if (companies.length > 0) yield* link(tx, runId, companies);
+    const [counts] = yield* query(tx<{ found: number; created: number }[]>`
+      select count(*)::int as found, count(*) filter (where is_new)::int as created
+      from run_companies where run_id = ${runId}`);
+    const { found, created } = counts ?? { found: 0, created: 0 };
+    return { found, created, duplicates: found - created } satisfies StoredCompanies;
+  });
+
+const link = (tx: Tx, runId: string, companies: ReadonlyArray<FoundCompany>) =>
+  Effect.gen(function* () {
     const rows = companies.map((c) => ({
       name: c.name,
       industry: c.industry,
@@ -60,11 +74,10 @@ export const storeCompanies = (tx: Tx, runId: string, companies: ReadonlyArray<F
       const s = byKey.get(r.dedupe_key)!;
       return { run_id: runId, company_id: s.id, position, is_new: s.inserted, source: r.source };
     });
-    const linked = yield* query(tx<{ is_new: boolean }[]>`
+    // a company an earlier attempt linked keeps that link (and whether it was new then)
+    yield* query(tx`
       insert into run_companies (run_id, company_id, position, is_new, source)
       select * from jsonb_to_recordset(${jsonRows(tx, links)})
         as r(run_id text, company_id uuid, position integer, is_new boolean, source text)
-      on conflict do nothing returning is_new`);
-    const created = linked.filter((l) => l.is_new).length;
-    return { found: linked.length, created, duplicates: linked.length - created } satisfies StoredCompanies;
+      on conflict do nothing`);
   });

@@ -54,3 +54,24 @@ describe("storeCompanies", () => {
     ]);
   });
 });
+
+describe("storeCompanies for a stage attempted again", () => {
+  it("reports every company linked to the run, whichever attempt linked it, with the new ones counted as new", async () => {
+    const companies = generateSampleCompanies({
+      industry: "hospital",
+      location: "Buffalo, NY",
+      count: 5,
+      seed: "retry-1",
+    });
+    // two companies an earlier run found, three new to the database
+    await newRun("retry-earlier");
+    await store("retry-earlier", companies.slice(0, 2));
+    await newRun("retry-run");
+    // attempt 1: timed out as far as the orchestrator knows, but its transaction committed
+    expect(await store("retry-run", companies)).toEqual({ found: 5, created: 3, duplicates: 2 });
+    // attempt 2 finds the same companies, all already linked to the run by attempt 1
+    expect(await store("retry-run", companies)).toEqual({ found: 5, created: 3, duplicates: 2 });
+    // an attempt whose sources found nothing this time still reports what the run has
+    expect(await store("retry-run", [])).toEqual({ found: 5, created: 3, duplicates: 2 });
+  });
+});
