@@ -15,13 +15,16 @@ export interface StoredCompanies {
 }
 
 /**
- * Stores a run's companies in two statements: companies are upserted on their
- * de-duplication key (a company an earlier run found is reused, not copied), then linked to
- * the run in the order the sources returned them. Repeating it for the same run is harmless,
- * and reports what the run has, not what this call added.
- * A company found again is left as it was: the update that lets `returning` see it sets
- * `updated_at` to itself, which the monitor reads as the time a company entered its status
- * (`new` for over 24 h), so finding it again must not restart that clock.
+ * Stores a run's companies: companies are inserted on their de-duplication key (a company an
+ * earlier run found is reused, not copied), then linked to the run in the order the sources
+ * returned them. Repeating it for the same run is harmless, and reports what the run has, not
+ * what this call added.
+ *
+ * Concurrent runs find many of the same companies, each in its own order, so the insert takes
+ * its keys in one order (sorted, each once) and leaves a company that exists alone: no row
+ * lock on it (an update, even of nothing, would take one in key order, against the analyst's
+ * and the others' locks in id order: a deadlock), and its `updated_at`, which the monitor
+ * reads as the time it entered its status (`new` for over 24 h), keeps its clock.
  */
 export const storeCompanies = (tx: Tx, runId: string, companies: ReadonlyArray<FoundCompany>) =>
   Effect.gen(function* () {
@@ -33,32 +36,40 @@ export const storeCompanies = (tx: Tx, runId: string, companies: ReadonlyArray<F
     return { found, created, duplicates: found - created } satisfies StoredCompanies;
   });
 
+const toRow = (runId: string, c: FoundCompany) => ({
+  name: c.name,
+  industry: c.industry,
+  address: c.address,
+  city: c.city,
+  state: c.state,
+  postal_code: c.postalCode,
+  country: c.country,
+  phone: c.phone,
+  phone_source: c.phone ? c.source : null,
+  website: c.website,
+  domain: normalizeDomain(c.website),
+  dedupe_key: dedupeKey(c),
+  source: c.source,
+  source_ref: c.sourceRef,
+  is_sample: c.isSample,
+  employee_count: c.employeeCount,
+  sites: c.sites,
+  latitude: c.latitude,
+  longitude: c.longitude,
+  first_run_id: runId,
+  raw: c.raw === undefined ? null : c.raw,
+});
+
 const link = (tx: Tx, runId: string, companies: ReadonlyArray<FoundCompany>) =>
   Effect.gen(function* () {
-    const rows = companies.map((c) => ({
-      name: c.name,
-      industry: c.industry,
-      address: c.address,
-      city: c.city,
-      state: c.state,
-      postal_code: c.postalCode,
-      country: c.country,
-      phone: c.phone,
-      phone_source: c.phone ? c.source : null,
-      website: c.website,
-      domain: normalizeDomain(c.website),
-      dedupe_key: dedupeKey(c),
-      source: c.source,
-      source_ref: c.sourceRef,
-      is_sample: c.isSample,
-      employee_count: c.employeeCount,
-      sites: c.sites,
-      latitude: c.latitude,
-      longitude: c.longitude,
-      first_run_id: runId,
-      raw: c.raw === undefined ? null : c.raw,
-    }));
-    const stored = yield* query(tx<{ id: string; dedupe_key: string; inserted: boolean }[]>`
+    // the first company the sources returned for a key is the one stored and linked
+    const byKey = new Map<string, ReturnType<typeof toRow>>();
+    for (const c of companies) {
+      const row = toRow(runId, c);
+      if (!byKey.has(row.dedupe_key)) byKey.set(row.dedupe_key, row);
+    }
+    const rows = [...byKey.values()];
+    const inserted = yield* query(tx<{ id: string; dedupe_key: string }[]>`
       insert into companies (name, industry, address, city, state, postal_code, country, phone,
         phone_source, website, domain, dedupe_key, source, source_ref, is_sample, employee_count,
         sites, latitude, longitude, first_run_id, raw)
@@ -67,17 +78,33 @@ const link = (tx: Tx, runId: string, companies: ReadonlyArray<FoundCompany>) =>
         phone_source text, website text, domain text, dedupe_key text, source text, source_ref text,
         is_sample boolean, employee_count integer, sites integer, latitude double precision,
         longitude double precision, first_run_id text, raw jsonb)
-      on conflict (dedupe_key) do update set updated_at = companies.updated_at
-      returning id, dedupe_key, (xmax = 0) as inserted`);
-    const byKey = new Map(stored.map((r) => [r.dedupe_key, r]));
-    const links = rows.map((r, position) => {
-      const s = byKey.get(r.dedupe_key)!;
-      return { run_id: runId, company_id: s.id, position, is_new: s.inserted, source: r.source };
-    });
+      order by dedupe_key
+      on conflict (dedupe_key) do nothing
+      returning id, dedupe_key`);
+    const isNew = new Set(inserted.map((r) => r.dedupe_key));
+    const known = rows.filter((r) => !isNew.has(r.dedupe_key)).map((r) => r.dedupe_key);
+    // read after the insert: a company another run inserted meanwhile has committed by now
+    const existing =
+      known.length === 0
+        ? []
+        : yield* query(tx<{ id: string; dedupe_key: string }[]>`
+            select id, dedupe_key from companies where dedupe_key = any(${known}::text[])`);
+    const idByKey = new Map([...inserted, ...existing].map((r) => [r.dedupe_key, r.id]));
+    const links = rows.map((r, position) => ({
+      run_id: runId,
+      company_id: idByKey.get(r.dedupe_key),
+      position,
+      is_new: isNew.has(r.dedupe_key),
+      source: r.source,
+    }));
+    if (links.some((l) => l.company_id === undefined)) {
+      return yield* Effect.dieMessage(`a company of run ${runId} vanished while it was being stored`);
+    }
     // a company an earlier attempt linked keeps that link (and whether it was new then)
     yield* query(tx`
       insert into run_companies (run_id, company_id, position, is_new, source)
       select * from jsonb_to_recordset(${jsonRows(tx, links)})
         as r(run_id text, company_id uuid, position integer, is_new boolean, source text)
+      order by company_id
       on conflict do nothing`);
   });

@@ -1,8 +1,10 @@
 import { withTransaction } from "@leadflow/runtime";
-import { createTestDatabase, type TestDatabase } from "@leadflow/testkit";
+import { createTestDatabase, type TestDatabase, waitFor } from "@leadflow/testkit";
 import { Effect } from "effect";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storeCompanies } from "../src/CompanyStore.js";
+import { dedupeKey } from "../src/Dedupe.js";
 import { generateSampleCompanies } from "../src/sources/SampleSource.js";
 
 let db: TestDatabase;
@@ -19,8 +21,13 @@ const newRun = (id: string) =>
   db.sql`insert into runs (id, industry, location, requested_count, request, status)
     values (${id}, 'hospital', 'Buffalo, NY', 5, '{}'::jsonb, 'scouting')`;
 
-const store = (runId: string, companies: ReturnType<typeof generateSampleCompanies>) =>
-  Effect.runPromise(withTransaction(db.sql, (tx) => storeCompanies(tx, runId, companies)));
+const store = (runId: string, companies: ReturnType<typeof generateSampleCompanies>, sql = db.sql) =>
+  Effect.runPromise(
+    withTransaction(sql, (tx) => storeCompanies(tx, runId, companies)).pipe(
+      // Postgres's own error, with its SQLSTATE (40P01: deadlock detected)
+      Effect.catchTag("DbError", (e) => Effect.die(e.cause)),
+    ),
+  );
 
 describe("storeCompanies", () => {
   it("reuses a company an earlier run found, links it to the new run, and leaves its row as it was", async () => {
@@ -73,5 +80,101 @@ describe("storeCompanies for a stage attempted again", () => {
     expect(await store("retry-run", companies)).toEqual({ found: 5, created: 3, duplicates: 2 });
     // an attempt whose sources found nothing this time still reports what the run has
     expect(await store("retry-run", [])).toEqual({ found: 5, created: 3, duplicates: 2 });
+  });
+
+  it("stores and links a company its sources returned twice once", async () => {
+    const [company] = generateSampleCompanies({
+      industry: "school",
+      location: "Boise, ID",
+      count: 1,
+      seed: "twice",
+    });
+    await newRun("twice");
+    expect(await store("twice", [company!, { ...company!, source: "csv" }])).toEqual({
+      found: 1,
+      created: 1,
+      duplicates: 0,
+    });
+    const [link] = await db.sql<{ source: string; position: number }[]>`
+      select source, position from run_companies where run_id = 'twice'`;
+    expect(link).toEqual({ source: company!.source, position: 0 });
+  });
+});
+
+describe("storeCompanies in concurrent runs", () => {
+  it("never deadlocks, whatever order each run's sources returned the same companies in", async () => {
+    const known = generateSampleCompanies({
+      industry: "hotel",
+      location: "Reno, NV",
+      count: 120,
+      seed: "overlap",
+    });
+    const fresh = generateSampleCompanies({
+      industry: "hospital",
+      location: "Buffalo, NY",
+      count: 40,
+      seed: "overlap",
+    });
+    await newRun("overlap-0");
+    await store("overlap-0", known);
+    const all = [...known, ...fresh];
+    expect(new Set(all.map(dedupeKey)).size).toBe(all.length);
+    const orders = [all, [...all].reverse(), [...all.slice(80), ...all.slice(0, 80)], [...fresh, ...known]];
+    const runs = orders.map((_, i) => `overlap-${i + 1}`);
+    for (const run of runs) await newRun(run);
+    // a connection each: the stores, the holder and the probe below
+    const sql = postgres(db.url, { max: orders.length + 2, onnotice: () => undefined });
+
+    // another transaction (an analyst's status update) holds a company in the middle of the lists
+    const [middle] = await db.sql<{ id: string }[]>`
+      select company_id as id from run_companies where run_id = 'overlap-0' and position = 60`;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => {
+      held = resolve;
+    });
+    const holder = sql.begin(async (tx) => {
+      await tx`select id from companies where id = ${middle!.id} for no key update`;
+      held();
+      await released;
+    });
+    await holding;
+
+    let settled = 0;
+    const stores = orders.map((companies, i) =>
+      store(runs[i]!, companies, sql).finally(() => {
+        settled++;
+      }),
+    );
+    // every store has either finished or is waiting for a lock before the holder lets go
+    await waitFor(
+      async () => {
+        const [row] = await sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'`;
+        return settled + (row?.n ?? 0) >= stores.length;
+      },
+      { what: "every store finished or waiting" },
+    );
+    release();
+    await holder;
+
+    const outcomes = await Promise.allSettled(stores);
+    await sql.end({ timeout: 5 });
+    const failures = outcomes.flatMap((o) =>
+      o.status === "rejected" ? [String(o.reason).split("\n")[0]] : [],
+    );
+    expect(failures).toEqual([]);
+    for (const o of outcomes) {
+      expect(o.status === "fulfilled" && o.value.found).toBe(all.length);
+    }
+    const [companies] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from companies where dedupe_key in (
+        select c.dedupe_key from companies c join run_companies rc on rc.company_id = c.id
+        where rc.run_id = 'overlap-1')`;
+    expect(companies?.n).toBe(all.length);
   });
 });
