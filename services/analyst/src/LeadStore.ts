@@ -52,6 +52,10 @@ export const loadCompanies = (tx: Tx, ids: ReadonlyArray<string>) =>
  * Writes features and scores for a batch in three multi-row statements, and moves the
  * companies `new → enriched → scored` where the transition table allows it (a company that
  * is already further down the funnel keeps its status; its score is refreshed).
+ *
+ * Runs overlap in companies: the companies' rows are locked first, in id order, and every
+ * row after them is written in the same order, as every bulk writer of companies does, so two
+ * transactions wait for each other at most, never both (a deadlock).
  */
 export const saveAnalyses = (
   tx: Tx,
@@ -61,7 +65,12 @@ export const saveAnalyses = (
 ) =>
   Effect.gen(function* () {
     if (results.length === 0) return;
-    const features = results.map(({ company, analysis: { features: f } }) => ({
+    const sorted = [...results].sort((a, b) =>
+      a.company.id < b.company.id ? -1 : a.company.id > b.company.id ? 1 : 0,
+    );
+    const ids = sorted.map((r) => r.company.id);
+    yield* query(tx`select id from companies where id = any(${ids}::uuid[]) order by id for no key update`);
+    const features = sorted.map(({ company, analysis: { features: f } }) => ({
       company_id: company.id,
       run_id: runId,
       industry_key: f.industryKey,
@@ -97,7 +106,7 @@ export const saveAnalyses = (
         annual_utility_spend = excluded.annual_utility_spend, savings_low = excluded.savings_low,
         savings_mid = excluded.savings_mid, savings_high = excluded.savings_high,
         assumptions = excluded.assumptions, model_version = excluded.model_version, computed_at = now()`);
-    const scores = results.map(({ company, analysis: { score } }) => ({
+    const scores = sorted.map(({ company, analysis: { score } }) => ({
       company_id: company.id,
       run_id: runId,
       score: score.score,
@@ -112,7 +121,6 @@ export const saveAnalyses = (
       on conflict (company_id, run_id) do update set
         score = excluded.score, tier = excluded.tier, reasons = excluded.reasons,
         model_version = excluded.model_version, scored_at = now()`);
-    const ids = results.map((r) => r.company.id);
     // new → enriched → scored in one statement: allowed from wherever both steps are allowed
     yield* query(tx`
       update companies set status = 'scored', updated_at = now()
