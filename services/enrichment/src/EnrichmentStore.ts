@@ -35,10 +35,18 @@ export interface CompanyResult {
  * Writes what the lookups found, in one transaction: new phones (never overwriting one the
  * company has), contacts (upserted on company + email), and the automatic approval of every
  * company with a usable contact — `approved_by = 'system (contact found)'`, as the original.
+ * The companies written are locked first, in id order, as by every bulk writer of companies:
+ * runs overlap in companies, and rows locked in different orders deadlock.
  */
 export const saveResults = (tx: Tx, runId: string, results: ReadonlyArray<CompanyResult>) =>
   Effect.gen(function* () {
     const phones = results.filter((r) => r.phone !== null);
+    const written = results.filter((r) => r.phone !== null || r.contacts.some((c) => c.email !== null));
+    if (written.length > 0) {
+      yield* query(tx`
+        select id from companies where id = any(${written.map((r) => r.companyId)}::uuid[])
+        order by id for no key update`);
+    }
     if (phones.length > 0) {
       yield* query(tx`
         update companies c set phone = p.phone, phone_source = p.source, updated_at = now()
@@ -74,6 +82,7 @@ export const saveResults = (tx: Tx, runId: string, results: ReadonlyArray<Compan
         select * from jsonb_to_recordset(${jsonRows(tx, contacts)}) as r(company_id uuid, full_name text,
           first_name text, last_name text, title text, email text, phone text, source text,
           confidence integer, linkedin_url text)
+        order by company_id, email
         on conflict (company_id, email) do update set
           full_name = coalesce(excluded.full_name, contacts.full_name),
           title = coalesce(excluded.title, contacts.title),

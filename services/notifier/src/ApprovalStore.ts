@@ -358,6 +358,13 @@ export const writeDecision = (tx: Tx, d: DecisionWrite) =>
 const writeLeads = (tx: Tx, d: DecisionWrite, approved: string[], rejected: string[]) =>
   Effect.gen(function* () {
     const runId = d.request.runId;
+    // the companies first, in id order, as by every bulk writer of companies (no deadlock with
+    // enrichment approving some of them, or another run's stage, meanwhile)
+    if (approved.length + rejected.length > 0) {
+      yield* query(tx`
+        select id from companies where id = any(${[...approved, ...rejected]}::uuid[])
+        order by id for no key update`);
+    }
     if (approved.length > 0) {
       yield* query(tx`
         update lead_scores set approved_human = true, approved_by = ${d.decidedBy}, approved_at = now(),
