@@ -167,18 +167,44 @@ const decide = (id: string, fields: FormFields) =>
     } satisfies Outcome;
   });
 
-/** Form values as strings; a file upload is refused rather than stringified. */
-const readForm = async (c: HonoContext): Promise<Either.Either<FormFields, string>> => {
+/**
+ * Fields a review form can hold: three a draft (subject, body, selection) for up to 1,000 drafts,
+ * and a few more. A body of many tiny fields (`ids=x&ids=x&…`) would otherwise cost an object
+ * each before the token is even looked at: a few such posts ran the notifier out of memory.
+ */
+const MAX_FORM_FIELDS = 5_000;
+/** Form bodies read at once; more wait for nothing and are told to come back (503). */
+const MAX_FORMS_AT_ONCE = 4;
+let formsInFlight = 0;
+
+type FormRead = Either.Either<FormFields, { readonly status: 400 | 413; readonly message: string }>;
+
+/**
+ * The form's fields, read as text and parsed by the platform: `application/x-www-form-urlencoded`
+ * only (the review pages post nothing else; a multipart body, files included, is refused), with
+ * the field count checked on the raw text before anything is built.
+ */
+const readForm = async (c: HonoContext): Promise<FormRead> => {
   const type = c.req.header("content-type") ?? "";
-  if (!type.startsWith("application/x-www-form-urlencoded") && !type.startsWith("multipart/form-data")) {
-    return Either.left("the body must be a form (application/x-www-form-urlencoded)");
+  if (!type.startsWith("application/x-www-form-urlencoded")) {
+    return Either.left({
+      status: 400,
+      message: "the body must be a form (application/x-www-form-urlencoded)",
+    });
   }
-  const body = await c.req.parseBody({ all: true });
-  const fields: Record<string, string | ReadonlyArray<string>> = {};
-  for (const [k, v] of Object.entries(body)) {
-    const values = Array.isArray(v) ? v : [v];
-    if (values.some((x) => typeof x !== "string")) return Either.left(`${k}: files are not accepted`);
-    fields[k] = values.length === 1 ? (values[0] as string) : (values as string[]);
+  const text = await c.req.text();
+  let count = text === "" ? 0 : 1;
+  for (let i = text.indexOf("&"); i !== -1; i = text.indexOf("&", i + 1)) {
+    if (++count > MAX_FORM_FIELDS) {
+      return Either.left({ status: 413, message: `the form has more than ${MAX_FORM_FIELDS} fields` });
+    }
+  }
+  const fields: Record<string, string | Array<string>> = {};
+  for (const [k, v] of new URLSearchParams(text)) {
+    const seen = fields[k];
+    if (seen === undefined) fields[k] = v;
+    else if (Array.isArray(seen)) seen.push(v);
+    else fields[k] = [seen, v];
   }
   return Either.right(fields);
 };
@@ -213,8 +239,23 @@ export const reviewRoutes = (app: Hono, runtime: Runtime.Runtime<ReviewServices>
       onError: (c) => c.html(messagePage("Too large", "The form is larger than a review can be."), 413),
     }),
     async (c) => {
-      const form = await readForm(c);
-      if (Either.isLeft(form)) return c.html(messagePage("Bad request", form.left), 400);
+      if (formsInFlight >= MAX_FORMS_AT_ONCE) {
+        c.header("Retry-After", "5");
+        return c.html(
+          messagePage("Busy", "Too many reviews are being sent right now; try again in a few seconds."),
+          503,
+        );
+      }
+      formsInFlight++;
+      const form = await readForm(c).finally(() => {
+        formsInFlight--;
+      });
+      if (Either.isLeft(form)) {
+        return c.html(
+          messagePage(form.left.status === 413 ? "Too large" : "Bad request", form.left.message),
+          form.left.status,
+        );
+      }
       const fields = { ...form.right };
       // the token may come in the query (the link's own URL) when the form does not carry it
       if (fields.token === undefined) {
