@@ -1,4 +1,4 @@
-import { Config } from "effect";
+import { Config, ConfigError, Either } from "effect";
 
 /** Requests per second, calls in flight and per-attempt timeout for one third-party API. */
 export interface ProviderLimits {
@@ -46,3 +46,29 @@ export const providerRetryConfig = (prefix: string) =>
       Config.withDefault(250),
     ),
   });
+
+/** Whether `s` is an absolute http(s) URL a client can put paths under (no query or fragment). */
+export const isBaseUrl = (s: string): boolean => {
+  try {
+    const url = new URL(s);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.search === "" && url.hash === "";
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * A provider's base URL (`<NAME>`, default `fallback`), checked when the service starts: a typo
+ * would otherwise surface only at the first call, as a failed lookup.
+ */
+export const baseUrlConfig = (name: string, fallback: string) =>
+  Config.string(name).pipe(
+    Config.mapOrFail((s) =>
+      isBaseUrl(s.trim())
+        ? Either.right(s.trim().replace(/\/+$/, ""))
+        : Either.left(
+            ConfigError.InvalidData([name], "must be an absolute http(s) URL without query or fragment"),
+          ),
+    ),
+    Config.withDefault(fallback),
+  );

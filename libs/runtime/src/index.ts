@@ -96,7 +96,13 @@ export {
   type ProviderResponse,
   parseRetryAfter,
 } from "./ProviderHttp.js";
-export { type ProviderLimits, providerLimitsConfig, providerRetryConfig } from "./ProviderLimits.js";
+export {
+  baseUrlConfig,
+  isBaseUrl,
+  type ProviderLimits,
+  providerLimitsConfig,
+  providerRetryConfig,
+} from "./ProviderLimits.js";
 export { publish } from "./Publish.js";
 export { runService, type ServiceConnections, serviceMain } from "./ServiceMain.js";
 export { stageFailureHook } from "./StageFailure.js";

@@ -1,6 +1,7 @@
 import { Config, Effect } from "effect";
 import { describe, expect, it } from "vitest";
 import { envConfigProvider } from "../src/Host.js";
+import { baseUrlConfig } from "../src/ProviderLimits.js";
 
 const read = <A>(config: Config.Config<A>, env: Record<string, string | undefined>) =>
   Effect.runSync(Effect.either(Effect.withConfigProvider(config, envConfigProvider(env))));
@@ -32,5 +33,22 @@ describe("envConfigProvider", () => {
     const result = read(Config.string("DATABASE_URL"), { DATABASE_URL: "" });
     expect(result._tag).toBe("Left");
     expect(String((result as { left: unknown }).left)).toContain("DATABASE_URL");
+  });
+});
+
+describe("baseUrlConfig", () => {
+  const url = baseUrlConfig("GOOGLE_PLACES_BASE_URL", "https://places.googleapis.com");
+  it("defaults, takes an http(s) URL (without a trailing slash), and refuses anything else naming the variable", () => {
+    expect(read(url, {})).toMatchObject({ right: "https://places.googleapis.com" });
+    expect(read(url, { GOOGLE_PLACES_BASE_URL: "http://127.0.0.1:9999/google/" })).toMatchObject({
+      right: "http://127.0.0.1:9999/google",
+    });
+    for (const bad of ["garbage", "ftp://x", "http://x/?q=1", "places.googleapis.com"]) {
+      const result = read(url, { GOOGLE_PLACES_BASE_URL: bad });
+      expect(result._tag, bad).toBe("Left");
+      expect(String((result as { left: unknown }).left)).toContain(
+        'GOOGLE_PLACES_BASE_URL: "must be an absolute http(s) URL',
+      );
+    }
   });
 });

@@ -1,4 +1,9 @@
-import { type ProviderLimits, providerLimitsConfig, providerRetryConfig } from "@leadflow/runtime";
+import {
+  baseUrlConfig,
+  type ProviderLimits,
+  providerLimitsConfig,
+  providerRetryConfig,
+} from "@leadflow/runtime";
 import { Config, ConfigError, Duration, Either, Option, Redacted } from "effect";
 
 export { type ProviderLimits, providerLimitsConfig };
@@ -34,7 +39,7 @@ export const providerSettingsConfig = (
     apiKey: Config.option(Config.redacted(`${prefix}_API_KEY`)).pipe(
       Config.map(Option.filter((k) => String(Redacted.value(k)).trim() !== "")),
     ),
-    baseUrl: Config.string(`${prefix}_BASE_URL`).pipe(Config.withDefault(defaults.baseUrl)),
+    baseUrl: baseUrlConfig(`${prefix}_BASE_URL`, defaults.baseUrl),
     limits: providerLimitsConfig(prefix, defaults),
     retry: providerRetryConfig(prefix),
   }).pipe(Config.map(({ retry, ...s }) => ({ ...s, ...retry, keyVariable: `${prefix}_API_KEY` })));

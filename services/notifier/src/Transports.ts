@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import { ProviderHttpLive, providerLimitsConfig } from "@leadflow/runtime";
-import { Config, Effect, Layer, Option, Redacted } from "effect";
+import { baseUrlConfig, ProviderHttpLive, providerLimitsConfig } from "@leadflow/runtime";
+import { Config, ConfigError, Effect, Either, Layer, Option, Redacted } from "effect";
 import { EmailTransport } from "./Transport.js";
 import { makeFileTransport } from "./transports/FileTransport.js";
 import { makeSendGridTransport } from "./transports/SendGridTransport.js";
@@ -13,9 +13,20 @@ const secret = (name: string) =>
   );
 
 export const transportConfig = Config.all({
-  smtpUrl: secret("SMTP_URL"),
+  smtpUrl: secret("SMTP_URL").pipe(
+    Config.mapOrFail((url) =>
+      Option.isNone(url) || /^smtps?:\/\/[^\s/]/.test(Redacted.value(url.value).trim())
+        ? Either.right(url)
+        : Either.left(
+            ConfigError.InvalidData(
+              ["SMTP_URL"],
+              "must be an smtp:// or smtps:// URL, e.g. smtps://user:pass@smtp.example.com",
+            ),
+          ),
+    ),
+  ),
   sendGridApiKey: secret("SENDGRID_API_KEY"),
-  sendGridBaseUrl: Config.string("SENDGRID_BASE_URL").pipe(Config.withDefault("https://api.sendgrid.com")),
+  sendGridBaseUrl: baseUrlConfig("SENDGRID_BASE_URL", "https://api.sendgrid.com"),
   sendGridLimits: providerLimitsConfig("SENDGRID", { ratePerSec: 10, concurrency: 2, timeoutMs: 15_000 }),
   outboxDir: Config.option(Config.string("NOTIFIER_OUTBOX_DIR")).pipe(
     Config.map(Option.filter((s) => s.trim() !== "")),

@@ -17,23 +17,37 @@ export interface OrchestratorSettings {
   readonly sweepIntervalMs: number;
 }
 
+/** A whole number of milliseconds in `[min, max]`, the variable named when it is not. */
+const millis = (name: string, fallback: number, min: number, max: number) =>
+  Config.integer(name).pipe(
+    Config.withDefault(fallback),
+    Config.validate({
+      message: `${name} must be a whole number of milliseconds from ${min} to ${max}`,
+      validation: (n) => n >= min && n <= max,
+    }),
+  );
+
+const hour = 3_600_000;
+
 export const orchestratorConfig: Config.Config<OrchestratorSettings> = Config.all({
   maxAttempts: Config.integer("RUN_MAX_ATTEMPTS").pipe(
     Config.withDefault(3),
     Config.validate({ message: "RUN_MAX_ATTEMPTS must be 1..10", validation: (n) => n >= 1 && n <= 10 }),
   ),
-  retryBaseMs: Config.integer("RUN_RETRY_BASE_MS").pipe(Config.withDefault(2000)),
+  retryBaseMs: millis("RUN_RETRY_BASE_MS", 2000, 0, hour),
   chunkSize: Config.integer("RUN_CHUNK_SIZE").pipe(
     Config.withDefault(250),
     Config.validate({ message: "RUN_CHUNK_SIZE must be 1..5000", validation: (n) => n >= 1 && n <= 5000 }),
   ),
+  // a deadline under 100 ms would time every task out; over a day, a stuck task is never noticed
   deadlineMs: Config.all({
-    scout: Config.integer("STAGE_DEADLINE_SCOUT_MS").pipe(Config.withDefault(5 * 60_000)),
-    analyst: Config.integer("STAGE_DEADLINE_ANALYST_MS").pipe(Config.withDefault(2 * 60_000)),
-    enrichment: Config.integer("STAGE_DEADLINE_ENRICHMENT_MS").pipe(Config.withDefault(15 * 60_000)),
-    writer: Config.integer("STAGE_DEADLINE_WRITER_MS").pipe(Config.withDefault(10 * 60_000)),
+    scout: millis("STAGE_DEADLINE_SCOUT_MS", 5 * 60_000, 100, 24 * hour),
+    analyst: millis("STAGE_DEADLINE_ANALYST_MS", 2 * 60_000, 100, 24 * hour),
+    enrichment: millis("STAGE_DEADLINE_ENRICHMENT_MS", 15 * 60_000, 100, 24 * hour),
+    writer: millis("STAGE_DEADLINE_WRITER_MS", 10 * 60_000, 100, 24 * hour),
   }),
-  sweepIntervalMs: Config.integer("RUN_SWEEP_INTERVAL_MS").pipe(Config.withDefault(5000)),
+  // 0 would sweep the deadlines in a loop against Postgres
+  sweepIntervalMs: millis("RUN_SWEEP_INTERVAL_MS", 5000, 50, hour),
 });
 
 export class OrchestratorConfig extends Context.Tag("leadflow/Orchestrator/OrchestratorConfig")<

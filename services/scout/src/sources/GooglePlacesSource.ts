@@ -1,4 +1,4 @@
-import { googlePlacesClassifier, type ProviderError, ProviderHttp } from "@leadflow/runtime";
+import { baseUrlConfig, googlePlacesClassifier, type ProviderError, ProviderHttp } from "@leadflow/runtime";
 import { Config, Effect, Layer, type Redacted, Schema } from "effect";
 import { dedupeCompanies } from "../Dedupe.js";
 import { parseUsAddress } from "../Location.js";
@@ -146,7 +146,7 @@ export const makeGooglePlacesSource = (options: GooglePlacesSourceOptions) =>
 /** The Google Places source's settings. */
 export const googlePlacesSourceConfig = Config.all({
   apiKey: Config.redacted("GOOGLE_PLACES_API_KEY"),
-  baseUrl: Config.string("GOOGLE_PLACES_BASE_URL").pipe(Config.withDefault("https://places.googleapis.com")),
+  baseUrl: baseUrlConfig("GOOGLE_PLACES_BASE_URL", "https://places.googleapis.com"),
   limits: providerLimitsConfig("GOOGLE_PLACES", { ratePerSec: 5, concurrency: 2, timeoutMs: 10_000 }),
   retry: providerRetryConfig("GOOGLE_PLACES"),
 }).pipe(Config.map(({ retry, ...s }) => ({ ...s, ...retry })));

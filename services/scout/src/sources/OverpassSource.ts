@@ -1,4 +1,4 @@
-import { type ProviderError, ProviderHttp } from "@leadflow/runtime";
+import { baseUrlConfig, type ProviderError, ProviderHttp } from "@leadflow/runtime";
 import { Config, Effect, Layer, Schema } from "effect";
 import { dedupeCompanies } from "../Dedupe.js";
 import { parseLocation, stateCode } from "../Location.js";
@@ -227,7 +227,7 @@ export const makeOverpassSource = (options: OverpassSourceOptions) =>
 
 /** The Overpass source's settings. */
 export const overpassSourceConfig = Config.all({
-  baseUrl: Config.string("OVERPASS_BASE_URL").pipe(Config.withDefault("https://overpass-api.de")),
+  baseUrl: baseUrlConfig("OVERPASS_BASE_URL", "https://overpass-api.de"),
   userAgent: Config.string("OVERPASS_USER_AGENT").pipe(
     Config.withDefault("leadflow-scout/0.1 (business lead research; contact: set OVERPASS_USER_AGENT)"),
   ),

@@ -1,4 +1,4 @@
-import { type ProviderError, ProviderHttp, yelpClassifier } from "@leadflow/runtime";
+import { baseUrlConfig, type ProviderError, ProviderHttp, yelpClassifier } from "@leadflow/runtime";
 import { Config, Effect, Layer, Redacted, Schema } from "effect";
 import { dedupeCompanies } from "../Dedupe.js";
 import { stateCode } from "../Location.js";
@@ -147,7 +147,7 @@ export const makeYelpSource = (options: YelpSourceOptions) =>
 /** The Yelp source's settings. */
 export const yelpSourceConfig = Config.all({
   apiKey: Config.redacted("YELP_API_KEY"),
-  baseUrl: Config.string("YELP_BASE_URL").pipe(Config.withDefault("https://api.yelp.com")),
+  baseUrl: baseUrlConfig("YELP_BASE_URL", "https://api.yelp.com"),
   limits: providerLimitsConfig("YELP", { ratePerSec: 5, concurrency: 2, timeoutMs: 10_000 }),
   maxResults: Config.integer("YELP_MAX_RESULTS").pipe(
     Config.validate({ message: "must be between 1 and 1000", validation: (n) => n >= 1 && n <= 1000 }),

@@ -1,4 +1,4 @@
-import { ProviderHttp } from "@leadflow/runtime";
+import { baseUrlConfig, ProviderHttp } from "@leadflow/runtime";
 import { Config, Effect, Layer, Schema } from "effect";
 import {
   BackendError,
@@ -96,7 +96,7 @@ export const makeOllamaBackend = (options: OllamaBackendOptions) =>
  * `OLLAMA_TIMEOUT_MS` (120000), and the shared `WRITER_TEMPERATURE` / `WRITER_MAX_TOKENS`.
  */
 export const ollamaBackendConfig = Config.all({
-  baseUrl: Config.string("OLLAMA_BASE_URL").pipe(Config.withDefault("http://127.0.0.1:11434")),
+  baseUrl: baseUrlConfig("OLLAMA_BASE_URL", "http://127.0.0.1:11434"),
   model: Config.nonEmptyString("OLLAMA_MODEL").pipe(Config.withDefault("llama3.1:8b")),
   keepAlive: Config.option(Config.nonEmptyString("OLLAMA_KEEP_ALIVE")),
   numCtx: Config.option(

@@ -1,4 +1,4 @@
-import { ProviderHttp } from "@leadflow/runtime";
+import { baseUrlConfig, ProviderHttp } from "@leadflow/runtime";
 import { Config, Effect, Layer, Option, Redacted, Schema } from "effect";
 import {
   BackendError,
@@ -122,7 +122,7 @@ export const makeOpenAiBackend = (options: OpenAiBackendOptions) =>
  * `OPENAI_CONCURRENCY` (4), `OPENAI_TIMEOUT_MS` (60000), and `WRITER_TEMPERATURE` / `WRITER_MAX_TOKENS`.
  */
 export const openAiBackendConfig = Config.all({
-  baseUrl: Config.string("OPENAI_BASE_URL").pipe(Config.withDefault("https://api.openai.com")),
+  baseUrl: baseUrlConfig("OPENAI_BASE_URL", "https://api.openai.com"),
   model: Config.nonEmptyString("OPENAI_MODEL").pipe(Config.withDefault("gpt-4o-mini")),
   apiKey: Config.option(Config.redacted("OPENAI_API_KEY")),
   responseFormat: Config.literal(
