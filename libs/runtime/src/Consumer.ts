@@ -282,6 +282,7 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
           reason,
           failedAt: new Date().toISOString(),
         };
+        yield* failpoint(`consumer.${durable}.before-dead-letter`);
         yield* publishDeadLetter(info, m.data, m.headers ? Object.fromEntries(headerEntries(m)) : {});
         m.term();
         metrics.deadLetters.inc({ consumer: durable, reason });

@@ -9,7 +9,8 @@ import { Effect } from "effect";
  * can set them with `setFailpoints`.
  *
  * Points: `consumer.<durable>.before-handle`, `consumer.<durable>.after-commit` (the handler's
- * transaction committed; nothing acked or published yet).
+ * transaction committed; nothing acked or published yet), `consumer.<durable>.before-dead-letter`
+ * (giving up on a message: its hook committed, its dead letter not yet published).
  */
 type Action =
   | { readonly _tag: "exit" }
