@@ -1,5 +1,6 @@
 import { type Contract, DeadLetterInfo, deadLetterSubject, Headers, Streams } from "@leadflow/contracts";
 import { AckPolicy, DeliverPolicy, type Consumer as JsConsumer, type JsMsg } from "@nats-io/jetstream";
+import type { MsgHdrs } from "@nats-io/transport-node";
 import { Cause, Duration, Effect, Either, Fiber, Ref, Schedule, Schema, Stream } from "effect";
 import {
   decode,
@@ -125,6 +126,23 @@ export const defaultBackoff: ReadonlyArray<Duration.DurationInput> = [
 ];
 
 const nanos = (d: Duration.DurationInput) => Math.round(Duration.toMillis(d) * 1_000_000);
+
+/** How long a pull request of `consume()` stays open on the server. */
+const pullExpiresMs = 10_000;
+
+/**
+ * The delay of a nak on shutdown. The server keeps this process's open pull requests until they
+ * expire (2.9 cannot cancel one), and would redeliver a message nak'd without a delay into them
+ * at once: to an inbox no one reads, hidden from the other replicas for a whole ack_wait. Past
+ * their expiry it goes to a live pull instead.
+ */
+const shutdownNakDelayMs = pullExpiresMs + 1_000;
+
+/** Between tries to finish giving up on a message: 1 s, doubling, at most 30 s. */
+const deadLetterRetryDelayMs = (tries: number): number => Math.min(30_000, 1_000 * 2 ** (tries - 1));
+
+/** The same, for the advisory path: forever, while the consumer runs. */
+const advisoryRetry = Schedule.exponential("1 second").pipe(Schedule.union(Schedule.spaced("30 seconds")));
 
 /** The delay before the next delivery after delivery `deliveries` failed. */
 export const backoffDelay = (backoff: ReadonlyArray<Duration.DurationInput>, deliveries: number): number => {
@@ -257,6 +275,11 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
     ) =>
       transactionalWith(db, relay, (ctx) => body(new MessageContext(ctx, meta)), meta.envelope, afterCommit);
 
+    // the live pull, so shutdown can end it first: interrupting a pending iterator read would
+    // otherwise wait for an iterator that only ends once it is stopped
+    let current: { stop: () => void } | undefined;
+    let stopping = false;
+
     // Messages this process holds: queued or being handled. One ticker per consumer keeps the
     // server from redelivering them while they wait behind a group or a slow handler works
     // (`working()`), instead of a timer per message or batch.
@@ -283,7 +306,7 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
           failedAt: new Date().toISOString(),
         };
         yield* failpoint(`consumer.${durable}.before-dead-letter`);
-        yield* publishDeadLetter(info, m.data, m.headers ? Object.fromEntries(headerEntries(m)) : {});
+        yield* publishDeadLetter(info, m.data, Object.fromEntries(headerEntries(m.headers)));
         m.term();
         metrics.deadLetters.inc({ consumer: durable, reason });
         yield* Effect.logWarning("message dead-lettered").pipe(
@@ -316,29 +339,91 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
         catch: (cause) => new NatsError({ message: "cannot publish dead letter", cause }),
       });
 
+    /**
+     * Runs a dead-letter hook in a transaction that also records, in the inbox, that it ran for
+     * this message: a give-up tried again (the dead letter's publish failed after the hook
+     * committed), or raced by the advisory path of another replica, does not apply it twice.
+     */
+    const deadLetterHook = (
+      meta: MessageMeta,
+      hook: (ctx: MessageContext) => Effect.Effect<void, never, R>,
+    ) =>
+      transact(meta, (ctx) =>
+        Effect.flatMap(inboxInsertChecked(ctx.tx, [`dead-letter:${meta.envelope.messageId}`]), (fresh) =>
+          fresh.size > 0 ? hook(ctx) : Effect.void,
+        ),
+      );
+
+    // give-ups waiting for their next try, woken by shutdown (their worker is uninterruptible)
+    const sleepers = new Set<() => void>();
+    const pause = (ms: number) =>
+      Effect.async<void>((resume) => {
+        if (stopping) return resume(Effect.void);
+        const wake = () => {
+          clearTimeout(timer);
+          sleepers.delete(wake);
+          resume(Effect.void);
+        };
+        const timer = setTimeout(wake, ms);
+        sleepers.add(wake);
+        return Effect.sync(() => {
+          clearTimeout(timer);
+          sleepers.delete(wake);
+        });
+      });
+
+    /**
+     * Finishes giving up on a message held by this process: `attempt` (hook, dead letter,
+     * `term()`) again and again, with a backoff, until it succeeds. A nak would not do on a last
+     * delivery: the server never delivers past `max_deliver`, and the message would stay in the
+     * work-queue stream. Meanwhile the message is still held, so the ticker's `working()` keeps
+     * it from the server. On shutdown the tries stop: a message with deliveries left goes back
+     * (past this process's pulls); one on its last delivery is left unanswered, so its ack
+     * deadline runs out, the server gives up on it and the MAX_DELIVERIES advisory hands it to
+     * whichever process runs this consumer then (the same hook and dead letter, once).
+     */
+    const settle = (m: JsMsg, what: string, attempt: Effect.Effect<void, unknown, R>) =>
+      Effect.gen(function* () {
+        for (let tries = 1; ; tries++) {
+          const exit = yield* Effect.exit(attempt);
+          if (exit._tag === "Success") return;
+          const last = m.info.deliveryCount >= maxDeliver;
+          if (stopping) {
+            if (!last) m.nak(shutdownNakDelayMs);
+            yield* Effect.logError(
+              `${what} failed; shutting down, left to ${last ? "the advisory" : "a redelivery"}`,
+              exit.cause,
+            ).pipe(Effect.annotateLogs({ consumer: durable, seq: m.seq }));
+            return;
+          }
+          const delayMs = deadLetterRetryDelayMs(tries);
+          yield* Effect.logError(`${what} failed, will try again`, exit.cause).pipe(
+            Effect.annotateLogs({ consumer: durable, seq: m.seq, tries, delayMs }),
+          );
+          // shutdown wakes it: one more try, then the message is left as above
+          yield* pause(delayMs);
+        }
+      });
+
     /** A message that failed for good: give the plugin its say, dead-letter it, `term()`. */
     const giveUp = (
       m: JsMsg,
       message: A | undefined,
       error: { tag: string; message: string },
       reason: DeadLetterInfo["reason"],
-    ) =>
-      Effect.gen(function* () {
-        const meta = metaOf(m);
-        if (message !== undefined && spec.onDeadLetter) {
-          const hook = spec.onDeadLetter;
-          yield* transact(meta, (ctx) => hook(message, error, ctx));
-        }
-        yield* deadLetter(m, error, reason);
-        metrics.messagesHandled.inc({ consumer: durable, outcome: "dead_letter" });
-      }).pipe(
-        // the dead-letter path itself failed (NATS or Postgres down): try the message again later
-        Effect.catchAll((e) =>
-          Effect.sync(() => m.nak(5_000)).pipe(
-            Effect.zipRight(Effect.logError("dead-lettering failed", describeError(e))),
-          ),
-        ),
+    ) => {
+      const meta = metaOf(m);
+      const hook = spec.onDeadLetter;
+      return settle(
+        m,
+        "dead-lettering",
+        Effect.gen(function* () {
+          if (message !== undefined && hook) yield* deadLetterHook(meta, (ctx) => hook(message, error, ctx));
+          yield* deadLetter(m, error, reason);
+          metrics.messagesHandled.inc({ consumer: durable, outcome: "dead_letter" });
+        }),
       );
+    };
 
     const handleFailure = (m: JsMsg, message: A, cause: Cause.Cause<RoutableError>) =>
       Effect.gen(function* () {
@@ -362,15 +447,18 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
         yield* giveUp(m, message, error, isRetryable(cause) ? "max_deliveries" : "permanent");
       });
 
-    const handleInvalid = (m: JsMsg, reasons: ReadonlyArray<string>) =>
-      Effect.gen(function* () {
-        if (spec.onInvalid) {
-          const hook = spec.onInvalid;
-          yield* transact(metaOf(m), (ctx) => hook(m.data, reasons, ctx)).pipe(Effect.orDie);
-        }
-        yield* deadLetter(m, { tag: "DecodeError", message: reasons.join("; ") }, "undecodable");
-        metrics.messagesHandled.inc({ consumer: durable, outcome: "undecodable" });
-      }).pipe(Effect.catchAllCause(() => Effect.sync(() => m.nak(5_000))));
+    const handleInvalid = (m: JsMsg, reasons: ReadonlyArray<string>) => {
+      const hook = spec.onInvalid;
+      return settle(
+        m,
+        "dead-lettering an undecodable message",
+        Effect.gen(function* () {
+          if (hook) yield* deadLetterHook(metaOf(m), (ctx) => hook(m.data, reasons, ctx));
+          yield* deadLetter(m, { tag: "DecodeError", message: reasons.join("; ") }, "undecodable");
+          metrics.messagesHandled.inc({ consumer: durable, outcome: "undecodable" });
+        }),
+      );
+    };
 
     // One statement and two parameters however many messages (not two parameters per row).
     // Usually every message of a group is new, and a plain insert (no conflict handling, nothing
@@ -513,11 +601,6 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
       : (waiting: number) => Math.min(batchSize, Math.ceil(waiting / concurrency));
     const worker = Effect.forever(Effect.flatMap(mailbox.take(takeSize), handleMessages));
 
-    // the live pull, so shutdown can end it first: interrupting a pending iterator read would
-    // otherwise wait for an iterator that only ends once it is stopped
-    let current: { stop: () => void } | undefined;
-    let stopping = false;
-
     /**
      * Moves messages from the pull's iterator into the mailbox: straight in while there is room,
      * waiting only when it is full (the iterator issues the next pull as it is read, so this
@@ -556,7 +639,7 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
       yield* Effect.acquireUseRelease(
         Effect.tryPromise({
           try: async () => {
-            const messages = await consumer.consume({ max_messages: capacity, expires: 10_000 });
+            const messages = await consumer.consume({ max_messages: capacity, expires: pullExpiresMs });
             current = messages;
             if (stopping) messages.stop();
             return messages;
@@ -610,55 +693,79 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
     const puller = yield* Effect.forkScoped(pullForever);
     yield* Effect.forkScoped(keepAlive);
 
-    // The safety net for a crash during a last delivery: 2.9 keeps such a message in the
-    // work-queue stream and says so only in this advisory.
+    // The safety net for a last delivery that was never answered (a crash, a hang, a shutdown
+    // while its dead-lettering kept failing): 2.9 keeps such a message in the work-queue stream
+    // and says so only in this advisory, which is not stored. So it is tried until it succeeds
+    // (or this process stops): hook (once, however many replicas got the advisory), dead letter
+    // (deduplicated by its id), and the message deleted from the stream — the only way it leaves,
+    // as the consumer will never deliver it again.
     if (spec.contract.stream === "cmd") {
-      yield* Effect.forkScoped(
-        advisoryWatcher(stream, durable, (seq) =>
-          Effect.gen(function* () {
-            const stored = yield* Effect.tryPromise(() => nats.jsm.streams.getMessage(stream, { seq })).pipe(
-              Effect.option,
-            );
-            if (stored._tag === "None" || !stored.value) return;
-            const data = stored.value.data;
-            const decoded = decode(spec.contract, data);
-            const info: DeadLetterInfo = {
-              stream,
+      const advisoryDeadLetter = (seq: number) =>
+        Effect.gen(function* () {
+          const stored = yield* Effect.tryPromise({
+            try: () => nats.jsm.streams.getMessage(stream, { seq }),
+            catch: (cause) => new NatsError({ message: `cannot read message ${seq}`, cause }),
+          });
+          // gone: dead-lettered already (by another replica that got the same advisory)
+          if (!stored) return;
+          const data = stored.data;
+          const decoded = decode(spec.contract, data);
+          const info: DeadLetterInfo = {
+            stream,
+            consumer: durable,
+            subject: stored.subject,
+            streamSeq: seq,
+            deliveries: maxDeliver,
+            error: {
+              tag: "MaxDeliveries",
+              message: "delivery limit reached without an answer (handler crashed or timed out)",
+            },
+            reason: "advisory",
+            failedAt: new Date().toISOString(),
+          };
+          if (Either.isRight(decoded) && spec.onDeadLetter) {
+            const hook = spec.onDeadLetter;
+            const meta: MessageMeta = {
               consumer: durable,
-              subject: stored.value.subject,
+              subject: stored.subject,
               streamSeq: seq,
               deliveries: maxDeliver,
-              error: {
-                tag: "MaxDeliveries",
-                message: "delivery limit reached without an answer (handler crashed or timed out)",
-              },
-              reason: "advisory",
-              failedAt: new Date().toISOString(),
+              envelope: readEnvelope(stored.header, () => `${stream}:${seq}`),
             };
-            if (Either.isRight(decoded) && spec.onDeadLetter) {
-              const hook = spec.onDeadLetter;
-              const meta: MessageMeta = {
-                consumer: durable,
-                subject: stored.value.subject,
-                streamSeq: seq,
-                deliveries: maxDeliver,
-                envelope: readEnvelope(stored.value.header, () => `${stream}:${seq}`),
-              };
-              yield* transact(meta, (ctx) => hook(decoded.right, info.error, ctx));
-            }
-            yield* publishDeadLetter(info, data, {});
-            yield* Effect.tryPromise(() => nats.jsm.streams.deleteMessage(stream, seq, false)).pipe(
-              Effect.ignore,
-            );
-            metrics.deadLetters.inc({ consumer: durable, reason: "advisory" });
-          }).pipe(Effect.catchAllCause((c) => Effect.logError("advisory dead-lettering failed", c))),
-        ),
-      );
+            yield* deadLetterHook(meta, (ctx) => hook(decoded.right, info.error, ctx));
+          }
+          yield* publishDeadLetter(info, data, Object.fromEntries(headerEntries(stored.header)));
+          yield* Effect.tryPromise({
+            try: async () => {
+              try {
+                await nats.jsm.streams.deleteMessage(stream, seq, false);
+              } catch (error) {
+                // deleted meanwhile (a replica) is as good; anything else is tried again
+                if ((await nats.jsm.streams.getMessage(stream, { seq })) !== null) throw error;
+              }
+            },
+            catch: (cause) => new NatsError({ message: `cannot delete message ${seq}`, cause }),
+          });
+          metrics.deadLetters.inc({ consumer: durable, reason: "advisory" });
+          yield* Effect.logWarning("message dead-lettered (advisory)").pipe(
+            Effect.annotateLogs({ consumer: durable, subject: stored.subject, seq }),
+          );
+        }).pipe(
+          // a hook that dies (Postgres down under it) is tried again as well
+          Effect.sandbox,
+          Effect.tapError((c) => Effect.logError("advisory dead-lettering failed, will try again", c)),
+          Effect.retry(advisoryRetry),
+          // the schedule never ends: this only gives the type its `never`
+          Effect.catchAll((c) => Effect.logError("advisory dead-lettering abandoned", c)),
+          Effect.annotateLogs({ consumer: durable, seq }),
+        );
+      yield* Effect.forkScoped(advisoryWatcher(stream, durable, advisoryDeadLetter));
     }
 
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
         stopping = true;
+        for (const wake of [...sleepers]) wake();
         current?.stop();
         yield* Fiber.interrupt(puller).pipe(Effect.timeout("5 seconds"), Effect.ignore);
         // in-flight messages finish (process is uninterruptible); those in the mailbox go back at once
@@ -684,10 +791,11 @@ const isInboxConflict = (error: unknown): boolean => {
   return cause?.code === "23505" && cause.table_name === "inbox";
 };
 
-const headerEntries = (m: JsMsg): Array<[string, string]> => {
+/** A message's headers but its id (the dead letter has its own). */
+const headerEntries = (headers: MsgHdrs | undefined): Array<[string, string]> => {
   const out: Array<[string, string]> = [];
-  if (!m.headers) return out;
-  for (const [k, v] of m.headers) if (v[0] !== undefined && k !== Headers.messageId) out.push([k, v[0]]);
+  if (!headers) return out;
+  for (const [k, v] of headers) if (v[0] !== undefined && k !== Headers.messageId) out.push([k, v[0]]);
   return out;
 };
 
@@ -703,16 +811,21 @@ const advisoryWatcher = <R>(
       Effect.sync(() => nc.subscribe(subject)),
       (s) => Effect.sync(() => s.unsubscribe()),
     );
+    // a few at once: one that keeps failing (its hook, say) holds up no other
     yield* Stream.fromAsyncIterable(sub, (e) => e).pipe(
-      Stream.runForEach((msg) => {
-        let seq: number | undefined;
-        try {
-          seq = (JSON.parse(new TextDecoder().decode(msg.data)) as { stream_seq?: number }).stream_seq;
-        } catch {
-          seq = undefined;
-        }
-        return typeof seq === "number" ? onSeq(seq) : Effect.void;
-      }),
+      Stream.mapEffect(
+        (msg) => {
+          let seq: number | undefined;
+          try {
+            seq = (JSON.parse(new TextDecoder().decode(msg.data)) as { stream_seq?: number }).stream_seq;
+          } catch {
+            seq = undefined;
+          }
+          return typeof seq === "number" ? onSeq(seq) : Effect.void;
+        },
+        { concurrency: 8, unordered: true },
+      ),
+      Stream.runDrain,
       Effect.ignore,
     );
   });
