@@ -612,7 +612,7 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
           for await (const m of messages) {
             // shutting down: what is still arriving goes straight back
             if (stopping) {
-              m.nak();
+              m.nak(shutdownNakDelayMs);
               continue;
             }
             held.add(m);
@@ -621,7 +621,7 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
               // shutdown drained the mailbox (which made the space): this one goes back too
               if (stopping) {
                 held.delete(m);
-                m.nak();
+                m.nak(shutdownNakDelayMs);
                 break;
               }
             }
@@ -768,13 +768,13 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
         for (const wake of [...sleepers]) wake();
         current?.stop();
         yield* Fiber.interrupt(puller).pipe(Effect.timeout("5 seconds"), Effect.ignore);
-        // in-flight messages finish (process is uninterruptible); those in the mailbox go back at once
-        yield* Fiber.interrupt(workers).pipe(Effect.timeout("20 seconds"), Effect.ignore);
-        const left = mailbox.drain();
-        for (const m of left) {
+        // those in the mailbox go back at once (past this process's pulls: `shutdownNakDelayMs`);
+        // in-flight messages finish (`handleMessages` is uninterruptible)
+        for (const m of mailbox.drain()) {
           held.delete(m);
-          m.nak();
+          m.nak(shutdownNakDelayMs);
         }
+        yield* Fiber.interrupt(workers).pipe(Effect.timeout("20 seconds"), Effect.ignore);
       }),
     );
 
