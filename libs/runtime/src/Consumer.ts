@@ -197,6 +197,8 @@ export const ensureConsumer = (
 interface Runner {
   readonly durable: string;
   readonly running: Ref.Ref<boolean>;
+  /** Stops pulling, hands back what is queued, waits (bounded) for what is in flight. */
+  readonly stop: Effect.Effect<void>;
 }
 
 const isRetryable = (cause: Cause.Cause<RoutableError>): boolean => {
@@ -762,23 +764,27 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
       yield* Effect.forkScoped(advisoryWatcher(stream, durable, advisoryDeadLetter));
     }
 
-    yield* Effect.addFinalizer(() =>
+    // Shutdown, within a budget that leaves the host's deadline (25 s in `launch`) room for
+    // the outbox flush, the NATS drain and the pool's close after it. Once, whoever asks first:
+    // the host stops every consumer at once, and the scope's finalizer then finds it done.
+    const stop = yield* Effect.cached(
       Effect.gen(function* () {
         stopping = true;
         for (const wake of [...sleepers]) wake();
         current?.stop();
-        yield* Fiber.interrupt(puller).pipe(Effect.timeout("5 seconds"), Effect.ignore);
+        yield* Fiber.interrupt(puller).pipe(Effect.timeout("2 seconds"), Effect.ignore);
         // those in the mailbox go back at once (past this process's pulls: `shutdownNakDelayMs`);
         // in-flight messages finish (`handleMessages` is uninterruptible)
         for (const m of mailbox.drain()) {
           held.delete(m);
           m.nak(shutdownNakDelayMs);
         }
-        yield* Fiber.interrupt(workers).pipe(Effect.timeout("20 seconds"), Effect.ignore);
+        yield* Fiber.interrupt(workers).pipe(Effect.timeout("12 seconds"), Effect.ignore);
       }),
     );
+    yield* Effect.addFinalizer(() => stop);
 
-    return { durable, running } satisfies Runner;
+    return { durable, running, stop } satisfies Runner;
   }).pipe(Effect.withSpan("Consumer.run", { attributes: { contract: spec.contract.name } }));
 
 /**

@@ -72,6 +72,7 @@ export const startHost = (plugins: ReadonlyArray<AnyPlugin>, options: HostOption
     const context = yield* makeRuntimeContext(options);
     const instance = randomUUID().slice(0, 8);
     const running: Array<Ref.Ref<boolean>> = [];
+    const stops: Array<Effect.Effect<void>> = [];
     const routes: Array<(app: import("hono").Hono) => void> = [];
     for (const { _plugin: plugin } of plugins) {
       const scope = yield* Scope.Scope;
@@ -81,10 +82,11 @@ export const startHost = (plugins: ReadonlyArray<AnyPlugin>, options: HostOption
       const full = Context.merge(context, pluginContext);
       for (const spec of plugin.consumers) {
         const runner = yield* runConsumer(plugin.name, spec).pipe(Effect.provide(full)) as Effect.Effect<
-          { running: Ref.Ref<boolean> },
+          { running: Ref.Ref<boolean>; stop: Effect.Effect<void> },
           NatsError
         >;
         running.push(runner.running);
+        stops.push(runner.stop);
       }
       for (const job of plugin.background ?? []) {
         yield* Effect.forkScoped(job.pipe(Effect.provide(full)) as Effect.Effect<void, never, Scope.Scope>);
@@ -98,6 +100,10 @@ export const startHost = (plugins: ReadonlyArray<AnyPlugin>, options: HostOption
         Effect.annotateLogs({ plugin: plugin.name, consumers: plugin.consumers.length }),
       );
     }
+    // every consumer stops pulling at once and they wait for their in-flight work together: one
+    // after another (each its own finalizer), the later ones would pull on while the earlier
+    // drain, and their budgets would add up past the process's shutdown deadline
+    yield* Effect.addFinalizer(() => Effect.all(stops, { concurrency: "unbounded", discard: true }));
     yield* runHeartbeats(
       plugins.length > 0 ? plugins.map((p) => p.name) : [options.name],
       instance,
