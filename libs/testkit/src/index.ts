@@ -7,6 +7,7 @@ export {
   spawnLeadflow,
 } from "./ChildService.js";
 export { waitFor } from "./Conditions.js";
+export { contendWhileHeld, failuresOf } from "./Contention.js";
 export { connectJet, type Jet } from "./Jet.js";
 export { captureLogs, type LogLine } from "./Logs.js";
 export { decodeQuotedPrintable, decodeWords, type MimePart, type ParsedEmail, parseEmail } from "./Mime.js";

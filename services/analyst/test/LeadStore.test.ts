@@ -1,5 +1,5 @@
 import { withTransaction } from "@leadflow/runtime";
-import { createTestDatabase, type TestDatabase, waitFor } from "@leadflow/testkit";
+import { contendWhileHeld, createTestDatabase, failuresOf, type TestDatabase } from "@leadflow/testkit";
 import { Effect } from "effect";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -56,45 +56,14 @@ describe("saveAnalyses in concurrent runs", () => {
     const sql = postgres(db.url, { max: orders.length + 2, onnotice: () => undefined });
 
     // another transaction holds the features of a company in the middle of the lists
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let held!: () => void;
-    const holding = new Promise<void>((resolve) => {
-      held = resolve;
-    });
-    const holder = sql.begin(async (tx) => {
-      await tx`select 1 from company_features where company_id = ${byId[50]!.id} for update`;
-      held();
-      await released;
-    });
-    await holding;
-
-    let settled = 0;
-    const saves = orders.map((list, i) =>
-      save(sql, runs[i]!, list).finally(() => {
-        settled++;
-      }),
+    const outcomes = await contendWhileHeld(
+      sql,
+      (tx) => tx`select 1 from company_features where company_id = ${byId[50]!.id} for update`,
+      orders.map((list, i) => () => save(sql, runs[i]!, list)),
+      "analysis",
     );
-    // every transaction has either finished or is waiting for a lock before the holder lets go
-    await waitFor(
-      async () => {
-        const [row] = await sql<{ n: number }[]>`
-          select count(*)::int as n from pg_stat_activity
-          where datname = current_database() and wait_event_type = 'Lock'`;
-        return settled + (row?.n ?? 0) >= saves.length;
-      },
-      { what: "every analysis finished or waiting" },
-    );
-    release();
-    await holder;
-
-    const outcomes = await Promise.allSettled(saves);
     await sql.end({ timeout: 5 });
-    const failures = outcomes.flatMap((o) =>
-      o.status === "rejected" ? [String(o.reason).split("\n")[0]] : [],
-    );
+    const failures = failuresOf(outcomes);
     expect(failures).toEqual([]);
     const scores = await db.sql<{ run_id: string; n: number }[]>`
       select run_id, count(*)::int as n from lead_scores group by run_id order by run_id`;

@@ -1,5 +1,5 @@
 import { withTransaction } from "@leadflow/runtime";
-import { createTestDatabase, type TestDatabase, waitFor } from "@leadflow/testkit";
+import { contendWhileHeld, createTestDatabase, failuresOf, type TestDatabase } from "@leadflow/testkit";
 import { Effect } from "effect";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -128,45 +128,14 @@ describe("storeCompanies in concurrent runs", () => {
     // another transaction (an analyst's status update) holds a company in the middle of the lists
     const [middle] = await db.sql<{ id: string }[]>`
       select company_id as id from run_companies where run_id = 'overlap-0' and position = 60`;
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let held!: () => void;
-    const holding = new Promise<void>((resolve) => {
-      held = resolve;
-    });
-    const holder = sql.begin(async (tx) => {
-      await tx`select id from companies where id = ${middle!.id} for no key update`;
-      held();
-      await released;
-    });
-    await holding;
-
-    let settled = 0;
-    const stores = orders.map((companies, i) =>
-      store(runs[i]!, companies, sql).finally(() => {
-        settled++;
-      }),
+    const outcomes = await contendWhileHeld(
+      sql,
+      (tx) => tx`select id from companies where id = ${middle!.id} for no key update`,
+      orders.map((companies, i) => () => store(runs[i]!, companies, sql)),
+      "store",
     );
-    // every store has either finished or is waiting for a lock before the holder lets go
-    await waitFor(
-      async () => {
-        const [row] = await sql<{ n: number }[]>`
-        select count(*)::int as n from pg_stat_activity
-        where datname = current_database() and wait_event_type = 'Lock'`;
-        return settled + (row?.n ?? 0) >= stores.length;
-      },
-      { what: "every store finished or waiting" },
-    );
-    release();
-    await holder;
-
-    const outcomes = await Promise.allSettled(stores);
     await sql.end({ timeout: 5 });
-    const failures = outcomes.flatMap((o) =>
-      o.status === "rejected" ? [String(o.reason).split("\n")[0]] : [],
-    );
+    const failures = failuresOf(outcomes);
     expect(failures).toEqual([]);
     for (const o of outcomes) {
       expect(o.status === "fulfilled" && o.value.found).toBe(all.length);
