@@ -79,6 +79,24 @@ describe("parseCsvCompanies", () => {
     expect(skipped[4]?.reason).toContain("unreadable CSV");
   });
 
+  it("refuses a file with a quote never closed, naming its line, instead of losing every line after it", () => {
+    const text = [
+      "name,industry,city,state",
+      "Good Co,hospital,Buffalo,NY",
+      '"Broken Co,hospital,Buffalo,NY',
+      "Later Co,hospital,Buffalo,NY",
+      "Last Co,hospital,Buffalo,NY",
+      "",
+    ].join("\n");
+    const parsed = parseCsvCompanies(text, "x.csv");
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) {
+      expect(parsed.message).toBe(
+        "x.csv: the quote opened on line 3 is never closed, so the 3 line(s) from there to the end cannot be read (a field holding a quote must be quoted, its quotes doubled)",
+      );
+    }
+  });
+
   it("refuses a file without a name column", () => {
     const parsed = parseCsvCompanies("city,state\nBuffalo,NY\n", "x.csv");
     expect(parsed.ok).toBe(false);

@@ -60,8 +60,9 @@ const integer = (value: string | null, column: string, min: number): number | nu
 
 /**
  * Parses an import file's text into companies. Columns are matched by header (case-insensitive,
- * with aliases); rows that fail validation are skipped with a reason, never fatal. Fails only
- * when the file has no usable header (no name column).
+ * with aliases); rows that fail validation are skipped with a reason, never fatal. Fails when
+ * the file has no usable header (no name column), or when a quote is never closed (the rest of
+ * the file would be read as one field and lost).
  */
 export const parseCsvCompanies = (
   text: string,
@@ -70,6 +71,7 @@ export const parseCsvCompanies = (
   | { readonly ok: true; readonly result: CsvParseResult }
   | { readonly ok: false; readonly message: string } => {
   const skipped: Array<SkippedRow> = [];
+  let unclosed: { opened: number; lost: number } | undefined;
   let records: Array<{ info: { lines: number }; record: Array<string> }>;
   try {
     records = parse(text, {
@@ -81,6 +83,13 @@ export const parseCsvCompanies = (
       trim: true,
       on_skip: (err) => {
         const line = typeof err?.lines === "number" ? err.lines : 0;
+        if (err?.code === "CSV_QUOTE_NOT_CLOSED") {
+          // the quote opened in the record after the last one read, and swallowed the rest
+          const before = typeof err.bytes_records === "number" ? err.bytes_records : 0;
+          const opened = Buffer.from(text).subarray(0, before).toString("utf8").split("\n").length;
+          unclosed = { opened, lost: Math.max(1, line - opened + 1) };
+          return undefined;
+        }
         // one malformed field can raise several errors for the same line: report it once
         if (skipped[skipped.length - 1]?.line !== line) {
           skipped.push({ line, reason: `unreadable CSV: ${err?.message ?? "unknown error"}` });
@@ -90,6 +99,13 @@ export const parseCsvCompanies = (
     }) as unknown as Array<{ info: { lines: number }; record: Array<string> }>;
   } catch (error) {
     return { ok: false, message: `${file}: not a readable CSV: ${(error as Error).message}` };
+  }
+  // not one bad row: every line after the quote would be lost, so the file is refused
+  if (unclosed !== undefined) {
+    return {
+      ok: false,
+      message: `${file}: the quote opened on line ${unclosed.opened} is never closed, so the ${unclosed.lost} line(s) from there to the end cannot be read (a field holding a quote must be quoted, its quotes doubled)`,
+    };
   }
   const [header, ...rows] = records;
   if (header === undefined) return { ok: true, result: { companies: [], skipped } };
