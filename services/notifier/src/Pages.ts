@@ -67,11 +67,11 @@ const contactOf = (l: LeadItem): Html | string =>
       }`
     : "none found";
 
-const leadCard = (l: LeadItem, selectable: boolean): Html => {
+const leadCard = (l: LeadItem, selectable: boolean, checked = false): Html => {
   const id = `item-${l.id}`;
   const state = l.rejected ? " (rejected)" : l.approvedBy ? ` (approved by ${l.approvedBy})` : "";
   return html`<li class="item">
-<div class="item-head">${selectable ? html`<input type="checkbox" id="${id}" name="ids" value="${l.id}">` : ""}
+<div class="item-head">${selectable ? html`<input type="checkbox" id="${id}" name="ids" value="${l.id}"${checked ? " checked" : ""}>` : ""}
 <h2>${selectable ? html`<label for="${id}">${l.name}</label>` : l.name}${state}</h2></div>
 <dl>
 <dt>Industry</dt><dd>${l.industry}</dd>
@@ -92,11 +92,11 @@ ${
 </li>`;
 };
 
-const draftCard = (d: DraftItem, editable: boolean): Html => {
+const draftCard = (d: DraftItem, editable: boolean, checked = false): Html => {
   const id = `item-${d.id}`;
   const recipient = d.toEmail ? (d.toName ? `${d.toName} <${d.toEmail}>` : d.toEmail) : "no recipient yet";
   return html`<li class="item">
-<div class="item-head">${editable ? html`<input type="checkbox" id="${id}" name="ids" value="${d.id}">` : ""}
+<div class="item-head">${editable ? html`<input type="checkbox" id="${id}" name="ids" value="${d.id}"${checked ? " checked" : ""}>` : ""}
 <h2>${editable ? html`<label for="${id}">${d.companyName}</label>` : d.companyName}${
     editable ? "" : ` (${d.status}${d.edited ? ", edited" : ""})`
   }</h2></div>
@@ -112,11 +112,14 @@ ${
 </li>`;
 };
 
-const common = (token: string) => html`<input type="hidden" name="token" value="${token}">
+const common = (
+  token: string,
+  form: SubmittedForm | undefined,
+) => html`<input type="hidden" name="token" value="${token}">
 <div class="field"><label for="decided_by">Your name (optional)</label>
-<input type="text" id="decided_by" name="decided_by" maxlength="${String(Limits.decidedBy)}" autocomplete="name"></div>
+<input type="text" id="decided_by" name="decided_by" value="${form?.decidedBy ?? ""}" maxlength="${String(Limits.decidedBy)}" autocomplete="name"></div>
 <div class="field"><label for="note">Note (optional)</label>
-<textarea id="note" name="note" maxlength="${String(Limits.note)}" rows="3" aria-describedby="note-hint"></textarea>
+<textarea id="note" name="note" maxlength="${String(Limits.note)}" rows="3" aria-describedby="note-hint">${form?.note ?? ""}</textarea>
 <p class="hint" id="note-hint">Kept with the decision, for example why leads were rejected.</p></div>`;
 
 const heading = (r: ApprovalRequestRow, what: string, expiresAt: Date) => html`<h1>${what}</h1>
@@ -129,6 +132,17 @@ export interface PageContext {
   readonly token: string;
   readonly tokenExpiresAt: Date;
   readonly action: string;
+  /** What the reviewer sent, when the page comes back with an error: shown as sent, not lost. */
+  readonly submitted?: SubmittedForm;
+}
+
+/** A review form as the reviewer sent it (the values as typed; the page escapes them). */
+export interface SubmittedForm {
+  readonly selected: ReadonlySet<string>;
+  readonly subjects: ReadonlyMap<string, string>;
+  readonly bodies: ReadonlyMap<string, string>;
+  readonly note: string;
+  readonly decidedBy: string;
 }
 
 /** The pending leads page: every lead, approve all / selected, reject. */
@@ -139,8 +153,8 @@ export const leadsPage = (p: PageContext, leads: ReadonlyArray<LeadItem>, error?
 ${error ? html`<div class="notice error" role="alert">${error}</div>` : ""}
 <form method="post" action="${p.action}">
 <p class="hint">Tick the leads to approve, then “Approve selected”; the others are recorded as rejected.</p>
-<ul class="items">${leads.map((l) => leadCard(l, true))}</ul>
-${common(p.token)}
+<ul class="items">${leads.map((l) => leadCard(l, true, p.submitted?.selected.has(l.id)))}</ul>
+${common(p.token, p.submitted)}
 <div class="actions">
 <button type="submit" name="action" value="approve_selected">Approve selected</button>
 <button type="submit" name="action" value="approve_all" class="secondary">Approve all ${String(leads.length)}</button>
@@ -156,8 +170,18 @@ export const draftsPage = (p: PageContext, drafts: ReadonlyArray<DraftItem>, err
 ${error ? html`<div class="notice error" role="alert">${error}</div>` : ""}
 <form method="post" action="${p.action}">
 <p class="hint">Edit a subject or body if you like. Edits are kept for the drafts you approve.</p>
-<ul class="items">${drafts.map((d) => draftCard(d, true))}</ul>
-${common(p.token)}
+<ul class="items">${drafts.map((d) =>
+      draftCard(
+        {
+          ...d,
+          subject: p.submitted?.subjects.get(d.id) ?? d.subject,
+          bodyText: p.submitted?.bodies.get(d.id) ?? d.bodyText,
+        },
+        true,
+        p.submitted?.selected.has(d.id),
+      ),
+    )}</ul>
+${common(p.token, p.submitted)}
 <div class="actions">
 <button type="submit" name="action" value="approve_selected">Approve selected</button>
 <button type="submit" name="action" value="approve_all" class="secondary">Approve all ${String(drafts.length)}</button>

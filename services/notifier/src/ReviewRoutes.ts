@@ -16,7 +16,7 @@ import { type FormFields, Limits, planDecision } from "./Decision.js";
 import { verifyToken } from "./LinkToken.js";
 import { NotifierConfig } from "./NotifierConfig.js";
 import { NotifierMetrics } from "./NotifierMetrics.js";
-import { decidedPage, draftsPage, leadsPage, messagePage, STYLE_HASH } from "./Pages.js";
+import { decidedPage, draftsPage, leadsPage, messagePage, STYLE_HASH, type SubmittedForm } from "./Pages.js";
 
 /** Headers of every review response: no referrer, no framing, no caching, nothing but our stylesheet. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -81,10 +81,34 @@ const showPending = (
   token: string,
   expiresAt: Date,
   error?: string,
+  submitted?: SubmittedForm,
 ) => {
   // relative to the page (`…/approvals/<id>`): right behind any path prefix of PUBLIC_BASE_URL, no Host header involved
-  const p = { request, token, tokenExpiresAt: expiresAt, action: encodeURIComponent(request.id) };
+  const p = { request, token, tokenExpiresAt: expiresAt, action: encodeURIComponent(request.id), submitted };
   return "leads" in items ? leadsPage(p, items.leads, error) : draftsPage(p, items.drafts, error);
+};
+
+const text = (v: string | ReadonlyArray<string> | undefined): string | undefined =>
+  typeof v === "string" ? v : v?.[0];
+
+/** The form as sent, for the page that comes back with an error (only strings; the page escapes them). */
+const submittedForm = (fields: FormFields): SubmittedForm => {
+  const subjects = new Map<string, string>();
+  const bodies = new Map<string, string>();
+  for (const [k, v] of Object.entries(fields)) {
+    const value = text(v);
+    if (value === undefined) continue;
+    if (k.startsWith("subject_")) subjects.set(k.slice("subject_".length), value);
+    else if (k.startsWith("body_")) bodies.set(k.slice("body_".length), value);
+  }
+  const ids = fields.ids;
+  return {
+    selected: new Set(typeof ids === "string" ? [ids] : (ids ?? [])),
+    subjects,
+    bodies,
+    note: text(fields.note) ?? "",
+    decidedBy: text(fields.decided_by) ?? "",
+  };
 };
 
 /** GET: shows the request (never changes anything: mail scanners open every link). */
@@ -116,7 +140,10 @@ const decide = (id: string, fields: FormFields) =>
     const plan = planDecision(fields, request.itemIds, "drafts" in items ? items.drafts : null);
     if (Either.isLeft(plan)) {
       const message = `${plan.left.field}: ${plan.left.message}`;
-      return { status: 400, body: showPending(request, items, token!, expiresAt, message) } satisfies Outcome;
+      return {
+        status: 400,
+        body: showPending(request, items, token!, expiresAt, message, submittedForm(fields)),
+      } satisfies Outcome;
     }
     const decision = plan.right;
     const decidedAt = yield* transactional((ctx) =>

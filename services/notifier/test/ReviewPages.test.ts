@@ -441,6 +441,27 @@ describe("review pages", () => {
     expect(tooLong.status).toBe(400);
     expect(await tooLong.text()).toContain(`subject_${d1}: at most 150 characters`);
 
+    // a refused form comes back as it was sent: the edits, the selection, note and name kept
+    const refused = await post(s.approvalId, [
+      ["token", token],
+      ["action", "approve_selected"],
+      ["ids", d2],
+      [`subject_${d1}`, "My <edited> subject"],
+      [`body_${d1}`, "My edited body"],
+      [`body_${d2}`, "Bad\u0001body"],
+      ["note", "my careful note"],
+      ["decided_by", "Alice"],
+    ]);
+    expect(refused.status).toBe(400);
+    const again = await refused.text();
+    expect(again).toContain(`body_${d2}: `);
+    expect(again).toContain(`name="subject_${d1}" value="My &lt;edited&gt; subject"`);
+    expect(again).toContain("My edited body</textarea>");
+    expect(again).toContain(`name="ids" value="${d2}" checked`);
+    expect(again).not.toContain(`name="ids" value="${d1}" checked`);
+    expect(again).toContain("my careful note</textarea>");
+    expect(again).toContain('name="decided_by" value="Alice"');
+
     const res = await post(s.approvalId, [
       ["token", token],
       ["action", "approve_selected"],
