@@ -1,6 +1,5 @@
-import { isDatabaseUrl } from "@leadflow/runtime";
+import { isDatabaseUrl, setEnv } from "@leadflow/runtime";
 import { Data, Effect, Option } from "effect";
-import { setEnv } from "./Env.js";
 import { defaultDataDir, readStackFile } from "./StackFile.js";
 
 export class NoStackError extends Data.TaggedError("NoStackError")<{ readonly message: string }> {}

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { envConfigProvider, failureLine, LoggingLive, launch } from "@leadflow/runtime";
+import { envConfigProvider, failureLine, LoggingLive, launch, setEnv } from "@leadflow/runtime";
 import { Cause, Effect, Exit } from "effect";
 import { approvals } from "./commands/Approvals.js";
 import { dev } from "./commands/Dev.js";
@@ -10,7 +10,6 @@ import { report } from "./commands/Report.js";
 import { run } from "./commands/Run.js";
 import { service } from "./commands/Service.js";
 import { status } from "./commands/Status.js";
-import { setEnv } from "./Env.js";
 import { serviceNames } from "./Plugins.js";
 
 const usage = `leadflow — the Leadflow command line

@@ -8,12 +8,12 @@ import {
   envConfigProvider,
   isDatabaseUrl,
   natsOptionsFromConfig,
+  setEnv,
   startHost,
 } from "@leadflow/runtime";
 import { NatsServerProcess, startEmbeddedPostgresProcess } from "@leadflow/runtime/embedded";
 import { ConfigProvider, Console, Effect } from "effect";
 import postgres from "postgres";
-import { setEnv } from "../Env.js";
 import { Services } from "../Plugins.js";
 import { defaultDataDir, removeStackFile, writeStackFile } from "../StackFile.js";
 

@@ -1,8 +1,7 @@
 import { MonitorConfig, type MonitorShape, makeMonitor, monitorConfig } from "@leadflow/monitor";
-import { Db, makeDb, makeNats, Nats, natsOptionsFromConfig } from "@leadflow/runtime";
+import { Db, makeDb, makeNats, Nats, natsOptionsFromConfig, setEnv } from "@leadflow/runtime";
 import { Context, Data, Effect, Option } from "effect";
 import { resolveConnections } from "../Connections.js";
-import { setEnv } from "../Env.js";
 import { defaultDataDir, readStackFile } from "../StackFile.js";
 
 export class MonitorHttpError extends Data.TaggedError("MonitorHttpError")<{

@@ -132,13 +132,22 @@ export const startHost = (plugins: ReadonlyArray<AnyPlugin>, options: HostOption
  * Effect's own `fromEnv` reads `""` as a value (a blank number is 0, a blank list is empty).
  * The variables as they are when this is called.
  */
-export const envConfigProvider = (env: NodeJS.ProcessEnv = process.env): ConfigProvider.ConfigProvider =>
-  ConfigProvider.fromMap(
-    new Map(
-      Object.entries(env).filter((entry): entry is [string, string] => (entry[1]?.trim() ?? "") !== ""),
-    ),
-    { pathDelim: "_", seqDelim: "," },
-  );
+export const envConfigProvider = (
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ConfigProvider.ConfigProvider =>
+  ConfigProvider.fromMap(new Map(Object.entries(setEnv(env)) as Array<[string, string]>), {
+    pathDelim: "_",
+    seqDelim: ",",
+  });
+
+/**
+ * The environment with blank variables left out, for code that reads variables directly (the
+ * CLI's connection lookup): the same rule as `envConfigProvider`.
+ */
+export const setEnv = (
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Readonly<Record<string, string | undefined>> =>
+  Object.fromEntries(Object.entries(env).filter(([, value]) => (value?.trim() ?? "") !== ""));
 
 /** JSON log lines at `LOG_LEVEL` (default info). */
 export const LoggingLive = Layer.unwrapEffect(

@@ -49,6 +49,7 @@ export {
   launch,
   makeRuntimeContext,
   type RunningHost,
+  setEnv,
   startHost,
 } from "./Host.js";
 export {

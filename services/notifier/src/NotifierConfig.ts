@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { defaultEmailFrom, isEmailAddress } from "@leadflow/contracts";
+import { isBaseUrl } from "@leadflow/runtime";
 import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, Redacted } from "effect";
 
 /** What the notifier needs to know about where it lives and whom it writes to. */
@@ -39,22 +40,13 @@ const optional = (name: string, message: string, valid: (value: string) => boole
 
 const EMAIL_MESSAGE = "must be one email address like ops@example.com";
 
-const validBaseUrl = (s: string): boolean => {
-  try {
-    const url = new URL(s);
-    return (url.protocol === "https:" || url.protocol === "http:") && url.search === "" && url.hash === "";
-  } catch {
-    return false;
-  }
-};
-
 const MIN_SECRET_LENGTH = 32;
 
 export const notifierSettings = Config.all({
   publicBaseUrl: optional(
     "PUBLIC_BASE_URL",
     "must be an absolute http(s) URL without query or fragment, e.g. https://leadflow.example.com",
-    validBaseUrl,
+    isBaseUrl,
   ).pipe(Config.map(Option.map((s) => s.replace(/\/+$/, "")))),
   linkSecret: optional(
     "LINK_SECRET",
