@@ -11,7 +11,7 @@ import {
   toNatsHeaders,
 } from "./Codec.js";
 import { Db, query, type Tx } from "./Db.js";
-import { DbError, describeError, NatsError, type RoutableError } from "./Errors.js";
+import { DbError, describeError, isDbUnreachable, NatsError, type RoutableError } from "./Errors.js";
 import { failpoint, hasFailpoint } from "./Failpoints.js";
 import { Mailbox } from "./Mailbox.js";
 import { Metrics } from "./Metrics.js";
@@ -140,6 +140,16 @@ const shutdownNakDelayMs = pullExpiresMs + 1_000;
 
 /** Between tries to finish giving up on a message: 1 s, doubling, at most 30 s. */
 const deadLetterRetryDelayMs = (tries: number): number => Math.min(30_000, 1_000 * 2 ** (tries - 1));
+
+/** Between tries of messages held while the database is unreachable: 1 s, doubling, at most 10 s. */
+const unreachableRetryDelayMs = (tries: number): number => Math.min(10_000, 1_000 * 2 ** (tries - 1));
+
+/** Whether a failure (or defect) is the database being unreachable, not the message's fault. */
+const dbUnreachable = (cause: Cause.Cause<unknown>): boolean => {
+  for (const e of Cause.failures(cause)) if (isDbUnreachable(e)) return true;
+  for (const d of Cause.defects(cause)) if (isDbUnreachable(d)) return true;
+  return false;
+};
 
 /** The same, for the advisory path: forever, while the consumer runs. */
 const advisoryRetry = Schedule.exponential("1 second").pipe(Schedule.union(Schedule.spaced("30 seconds")));
@@ -427,12 +437,44 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
       );
     };
 
+    /**
+     * Runs `attempt` (a group's handling) again, without spending a delivery, for as long as it
+     * fails because the database cannot be reached. A nak would spend one per try: with the
+     * stages' 3 deliveries, an outage of ten seconds or so (a failover, a restart) used to
+     * dead-letter every message in flight. Meanwhile the messages stay held, so the ticker's
+     * `working()` keeps them from the server, and the full mailbox stops the pulls. Shutdown
+     * wakes it: one more try, then a failure is routed as usual.
+     */
+    const whileUnreachable = <X, E>(size: number, attempt: Effect.Effect<X, E, R>) =>
+      Effect.gen(function* () {
+        for (let tries = 1; ; tries++) {
+          const exit = yield* Effect.exit(attempt);
+          if (exit._tag === "Success" || stopping || !dbUnreachable(exit.cause)) return exit;
+          const delayMs = unreachableRetryDelayMs(tries);
+          yield* Effect.logWarning("database unreachable; holding the messages, will try again").pipe(
+            Effect.annotateLogs({
+              consumer: durable,
+              messages: size,
+              tries,
+              delayMs,
+              error: causeToError(exit.cause as Cause.Cause<RoutableError>).message,
+            }),
+          );
+          yield* pause(delayMs);
+        }
+      });
+
     const handleFailure = (m: JsMsg, message: A, cause: Cause.Cause<RoutableError>) =>
       Effect.gen(function* () {
         const error = causeToError(cause);
         const deliveries = m.info.deliveryCount;
         if (isRetryable(cause) && deliveries < maxDeliver) {
-          const delay = Math.max(backoffDelay(backoff, deliveries), retryAfterOf(cause));
+          // shutting down: past this process's open pulls, or the redelivery would go to them
+          const delay = Math.max(
+            backoffDelay(backoff, deliveries),
+            retryAfterOf(cause),
+            stopping ? shutdownNakDelayMs : 0,
+          );
           m.nak(delay);
           metrics.messagesHandled.inc({ consumer: durable, outcome: "retry" });
           yield* Effect.logWarning("handler failed, will retry").pipe(
@@ -564,7 +606,7 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
           yield* failpoint(hang);
           for (const v of valid) held.add(v.m);
         }
-        const exit = yield* Effect.exit(handleDecoded(valid));
+        const exit = yield* whileUnreachable(valid.length, handleDecoded(valid));
         if (exit._tag === "Success") {
           for (const v of valid) v.m.ack();
           const skipped = exit.value;
@@ -574,7 +616,7 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
         } else if (valid.length > 1) {
           // one bad message must not sink its batch: handle each alone, each routed on its own
           for (const v of valid) {
-            const single = yield* Effect.exit(handleDecoded([v]));
+            const single = yield* whileUnreachable(1, handleDecoded([v]));
             if (single._tag === "Success") {
               v.m.ack();
               metrics.messagesHandled.inc({

@@ -33,6 +33,45 @@ export class DbError extends Data.TaggedError("DbError")<{
   }
 }
 
+// What says "the database cannot be reached now" rather than "this statement failed": the
+// socket's errors, postgres.js's own connection codes, and the server's SQLSTATEs for a
+// connection lost (class 08), a server shutting down or starting (57P01–57P03) and no
+// connection slot free (53300).
+const unreachableCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+]);
+
+/**
+ * Whether `error` (or what caused it, a few levels down) says the database cannot be reached:
+ * waiting helps, trying the same message again at once does not. Read from error codes only,
+ * never from messages. `CONNECTION_ENDED` (a pool this process closed) is not among them.
+ */
+export const isDbUnreachable = (error: unknown): boolean => {
+  let e: unknown = error;
+  for (let depth = 0; depth < 6 && e !== null && typeof e === "object"; depth++) {
+    const code = (e as { readonly code?: unknown }).code;
+    if (typeof code === "string" && (unreachableCodes.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+    e = (e as { readonly cause?: unknown }).cause;
+  }
+  return false;
+};
+
 /** A NATS call failed — worth retrying. */
 export class NatsError extends Data.TaggedError("NatsError")<{
   readonly message: string;

@@ -34,6 +34,7 @@ export {
 export {
   DbError,
   describeError,
+  isDbUnreachable,
   NatsError,
   PermanentError,
   RetryableError,
