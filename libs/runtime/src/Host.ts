@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import {
   Cause,
   Config,
+  ConfigError,
   ConfigProvider,
   Context,
   type Duration,
@@ -157,12 +158,30 @@ export const LoggingLive = Layer.unwrapEffect(
   }),
 );
 
-/** A failure's message, with its cause's when that adds the reason (`cannot connect …: ECONNREFUSED`). */
+/**
+ * A failure's message, with its cause's when that adds the reason (`cannot connect …: ECONNREFUSED`);
+ * a configuration error names its variable (`PORT: Expected an integer value but received "eighty"`).
+ */
 export const failureLine = (error: unknown): string => {
+  if (ConfigError.isConfigError(error)) return configErrorLine(error);
   const message = (error as { message?: unknown })?.message;
   const text = typeof message === "string" && message !== "" ? message : String(error);
   const cause = (error as { cause?: { message?: unknown } })?.cause?.message;
   return typeof cause === "string" && cause !== "" && !text.includes(cause) ? `${text}: ${cause}` : text;
+};
+
+// Effect's own text for an unparsable value leaves the variable out ("Expected an integer value
+// but received …"): the path is the variable (`pathDelim` "_"), put in front unless named already
+const configErrorLine = (error: ConfigError.ConfigError): string => {
+  switch (error._op) {
+    case "And":
+    case "Or":
+      return `${configErrorLine(error.left)}; ${configErrorLine(error.right)}`;
+    default: {
+      const name = error.path.join("_");
+      return name === "" || error.message.includes(name) ? error.message : `${name}: ${error.message}`;
+    }
+  }
 };
 
 /**

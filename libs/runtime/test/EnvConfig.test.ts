@@ -1,6 +1,6 @@
 import { Config, Effect } from "effect";
 import { describe, expect, it } from "vitest";
-import { envConfigProvider } from "../src/Host.js";
+import { envConfigProvider, failureLine } from "../src/Host.js";
 import { baseUrlConfig } from "../src/ProviderLimits.js";
 
 const read = <A>(config: Config.Config<A>, env: Record<string, string | undefined>) =>
@@ -50,5 +50,32 @@ describe("baseUrlConfig", () => {
         'GOOGLE_PLACES_BASE_URL: "must be an absolute http(s) URL',
       );
     }
+  });
+});
+
+describe("failureLine", () => {
+  it("names the variable of a configuration error, once", () => {
+    const port = read(Config.integer("PORT"), { PORT: "eighty" });
+    expect(failureLine((port as { left: unknown }).left)).toBe(
+      'PORT: Expected an integer value but received "eighty"',
+    );
+    const pool = Config.integer("DATABASE_POOL_MAX").pipe(
+      Config.validate({
+        message: "DATABASE_POOL_MAX must be a whole number from 1 to 100",
+        validation: (n) => n >= 1,
+      }),
+    );
+    expect(failureLine((read(pool, { DATABASE_POOL_MAX: "0" }) as { left: unknown }).left)).toBe(
+      "DATABASE_POOL_MAX must be a whole number from 1 to 100",
+    );
+    const both = Config.all([Config.integer("PORT"), Config.string("DATABASE_URL")]);
+    expect(failureLine((read(both, { PORT: "x" }) as { left: unknown }).left)).toBe(
+      'PORT: Expected an integer value but received "x"; Expected DATABASE_URL to exist in the provided map',
+    );
+  });
+
+  it("keeps a failure's reason from its cause", () => {
+    const error = { message: "cannot connect to NATS at nats://x:1", cause: new Error("connection refused") };
+    expect(failureLine(error)).toBe("cannot connect to NATS at nats://x:1: connection refused");
   });
 });
