@@ -86,7 +86,7 @@ export const migrate = (sql: Sql, directory?: string) =>
       catch: (cause) =>
         cause instanceof MigrationError
           ? cause
-          : new MigrationError({ message: `migration failed: ${reasonOf(cause)}`, cause }),
+          : new MigrationError({ message: `migration failed: ${describeDatabaseError(cause)}`, cause }),
     });
   }).pipe(Effect.withSpan("Migrator.migrate"));
 
@@ -95,7 +95,7 @@ export const migrate = (sql: Sql, directory?: string) =>
  * address, a database that does not exist, a failed login; never the URL, so no password),
  * with Postgres's SQLSTATE or Node's error code.
  */
-const reasonOf = (cause: unknown): string => {
+export const describeDatabaseError = (cause: unknown): string => {
   const e = cause as { message?: unknown; code?: unknown; errors?: unknown } | undefined;
   // a connection refused on every address comes as an AggregateError with no message of its own
   const inner = Array.isArray(e?.errors) && e.errors.length > 0 ? (e.errors[0] as typeof e) : e;

@@ -1,1 +1,8 @@
-export { loadMigrations, type Migration, MigrationError, type MigrationResult, migrate } from "./Migrator.js";
+export {
+  describeDatabaseError,
+  loadMigrations,
+  type Migration,
+  MigrationError,
+  type MigrationResult,
+  migrate,
+} from "./Migrator.js";

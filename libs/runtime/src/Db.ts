@@ -1,6 +1,8 @@
+import { describeDatabaseError } from "@leadflow/db";
 import { Config, Context, Duration, Effect, Layer, Redacted, Schedule } from "effect";
 import postgres, { type PendingQuery, type Row, type Sql, type TransactionSql } from "postgres";
 import { DbError } from "./Errors.js";
+import { errorCode, isUnreachable, waitForDependency } from "./StartupWait.js";
 
 export interface DbShape {
   readonly sql: Sql;
@@ -126,6 +128,42 @@ export const makeDb = (options: DbOptions) =>
         Effect.ignore,
       ),
   ).pipe(Effect.withSpan("Db.make"));
+
+// SQLSTATEs a server sends while it cannot take the connection yet: starting up (57P03), shutting
+// down (57P01, 57P02), out of connection slots (53300), and the connection exceptions (08).
+// Anything else it answers (a wrong password 28P01, no such role 28000, no such database 3D000,
+// no permission 42501) is a setting to fix, and so is a TLS refusal.
+const transientSqlState = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
+
+/** Whether waiting may heal a failure to reach the database (see `awaitDatabase`). */
+export const isTransientDatabaseError = (error: unknown): boolean => {
+  const code = errorCode(error);
+  return isUnreachable(error) || (code !== undefined && transientSqlState.test(code));
+};
+
+/**
+ * Waits until the database answers `select 1` on `sql`, or `deadline` (epoch ms) passes, logging
+ * each refusal with its reason; a failure that waiting will not heal (credentials, a database
+ * that does not exist) stops at once. Fails with one line naming the reason.
+ */
+export const awaitDatabase = (sql: Sql, deadline: number) =>
+  waitForDependency(
+    query(() => sql`select 1`),
+    {
+      dependency: "PostgreSQL",
+      deadline,
+      transient: (e) => isTransientDatabaseError(e.cause),
+      reason: (e) => describeDatabaseError(e.cause),
+      fail: (e, waited) =>
+        new DbError({
+          message:
+            waited === undefined
+              ? `cannot connect to PostgreSQL: ${describeDatabaseError(e.cause)}`
+              : `PostgreSQL did not answer within STARTUP_WAIT_MS (gave up after ${Math.round(waited.waitedMs / 1000)} s, ${waited.attempts} attempts): ${describeDatabaseError(e.cause)}`,
+          cause: e.cause,
+        }),
+    },
+  ).pipe(Effect.withSpan("Db.await"));
 
 /** Whether `url` reads as a PostgreSQL connection URL (`postgres://` or `postgresql://`). */
 export const isDatabaseUrl = (url: string): boolean => {

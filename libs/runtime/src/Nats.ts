@@ -7,9 +7,10 @@ import {
   RetentionPolicy,
   StorageType,
 } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, errors, type NatsConnection } from "@nats-io/transport-node";
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect";
 import { NatsError } from "./Errors.js";
+import { isUnreachable, waitForDependency } from "./StartupWait.js";
 
 export interface NatsShape {
   readonly nc: NatsConnection;
@@ -27,6 +28,11 @@ export interface NatsOptions {
   readonly pass?: string;
   readonly token?: string;
   readonly name?: string;
+  /**
+   * Epoch milliseconds until which a first connection that finds no server is tried again
+   * (`STARTUP_WAIT_MS`, for services); default: not at all, the command-line tools answer at once.
+   */
+  readonly waitUntil?: number;
 }
 
 const nanos = (ms: number) => ms * 1_000_000;
@@ -94,27 +100,61 @@ export const isNotFound = (error: unknown): boolean => {
 };
 
 /**
- * Connects (retrying forever in the background after the first connect), provisions the
- * streams, and drains the connection with a bound on scope exit.
+ * Whether waiting may heal a failed first connection: no server there (yet), or one that did not
+ * answer in time. A refused login (`AuthorizationError`) or anything else the server said will not.
+ */
+export const isTransientNatsError = (error: unknown): boolean =>
+  error instanceof errors.ConnectionError || error instanceof errors.TimeoutError || isUnreachable(error);
+
+const connectOnce = (options: NatsOptions) =>
+  Effect.tryPromise({
+    try: () =>
+      connect({
+        servers: options.servers.split(","),
+        name: options.name ?? "leadflow",
+        user: options.user,
+        pass: options.pass,
+        token: options.token,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        pingInterval: 10_000,
+        timeout: 10_000,
+        // no stack-trace Error per request: a large share of publish CPU otherwise
+        noAsyncTraces: true,
+      }),
+    catch: (cause) => cause,
+  });
+
+/** A failed connect in one line, with the socket's reason where nats.js wraps it (`connection refused (connect ECONNREFUSED …)`). */
+const describeNatsError = (error: unknown): string => {
+  const e = error as { message?: unknown; cause?: { message?: unknown } } | undefined;
+  const message = typeof e?.message === "string" && e.message !== "" ? e.message : String(error);
+  const inner = e?.cause?.message;
+  return typeof inner === "string" && inner !== "" && !message.includes(inner)
+    ? `${message} (${inner})`
+    : message;
+};
+
+/**
+ * Connects (waiting for a server that is not there yet until `waitUntil`, if given; once
+ * connected, reconnecting forever in the background), provisions the streams, and drains the
+ * connection with a bound on scope exit.
  */
 export const makeNats = (options: NatsOptions) =>
   Effect.acquireRelease(
-    Effect.tryPromise({
-      try: () =>
-        connect({
-          servers: options.servers.split(","),
-          name: options.name ?? "leadflow",
-          user: options.user,
-          pass: options.pass,
-          token: options.token,
-          maxReconnectAttempts: -1,
-          reconnectTimeWait: 250,
-          pingInterval: 10_000,
-          timeout: 10_000,
-          // no stack-trace Error per request: a large share of publish CPU otherwise
-          noAsyncTraces: true,
+    waitForDependency(connectOnce(options), {
+      dependency: "NATS",
+      deadline: options.waitUntil ?? 0,
+      transient: isTransientNatsError,
+      reason: describeNatsError,
+      fail: (cause, waited) =>
+        new NatsError({
+          message:
+            waited === undefined
+              ? `cannot connect to NATS at ${options.servers}`
+              : `NATS at ${options.servers} did not answer within STARTUP_WAIT_MS (gave up after ${Math.round(waited.waitedMs / 1000)} s, ${waited.attempts} attempts)`,
+          cause,
         }),
-      catch: (cause) => new NatsError({ message: `cannot connect to NATS at ${options.servers}`, cause }),
     }),
     (nc) =>
       Effect.promise(() => nc.drain().catch(() => nc.close())).pipe(
