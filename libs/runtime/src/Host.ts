@@ -12,6 +12,7 @@ import {
   Layer,
   Logger,
   LogLevel,
+  Option,
   Ref,
   Scope,
 } from "effect";
@@ -206,7 +207,11 @@ export const launch = <E>(program: Effect.Effect<unknown, E, Scope.Scope>, shutd
     if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) {
       // an expected failure (configuration, a server not there) is one line with its reason; a
       // defect keeps its stack trace
-      const failure = Cause.failureOption(exit.cause);
+      // a plugin's layer that fails is a defect to the host (`orDie`), but one that failed on its
+      // configuration is as expected as any other setting
+      const failure = Option.orElse(Cause.failureOption(exit.cause), () =>
+        Option.filter(Cause.dieOption(exit.cause), ConfigError.isConfigError),
+      );
       const message = failure._tag === "Some" ? failureLine(failure.value) : Cause.pretty(exit.cause);
       process.stderr.write(`${JSON.stringify({ level: "FATAL", message })}\n`);
       process.exit(1);
