@@ -39,7 +39,8 @@ export const transportConfig = Config.all({
 
 /**
  * The transport by configuration: SMTP when `SMTP_URL` is set, else SendGrid when
- * `SENDGRID_API_KEY` is, else the file outbox (`NOTIFIER_OUTBOX_DIR`, default `.data/outbox`).
+ * `SENDGRID_API_KEY` is, else the file outbox (`NOTIFIER_OUTBOX_DIR`, default `.data/outbox`),
+ * whose folder must be creatable and writable at start.
  */
 export const EmailTransportLive = Layer.scoped(
   EmailTransport,
@@ -53,7 +54,14 @@ export const EmailTransportLive = Layer.scoped(
             baseUrl: c.sendGridBaseUrl,
             limits: c.sendGridLimits,
           })
-        : yield* makeFileTransport(Option.getOrElse(c.outboxDir, () => join(c.dataDir, "outbox")));
+        : yield* makeFileTransport(Option.getOrElse(c.outboxDir, () => join(c.dataDir, "outbox"))).pipe(
+            Effect.mapError((e) =>
+              ConfigError.InvalidData(
+                ["NOTIFIER_OUTBOX_DIR"],
+                `the file outbox (neither SMTP_URL nor SENDGRID_API_KEY is set) cannot use ${e.folder}${Option.isNone(c.outboxDir) ? " ($LEADFLOW_DATA_DIR/outbox, NOTIFIER_OUTBOX_DIR unset)" : ""}: ${e.reason}`,
+              ),
+            ),
+          );
     yield* Effect.logInfo("approval email transport").pipe(
       Effect.annotateLogs({ transport: transport.name }),
     );
