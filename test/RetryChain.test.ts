@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { AnalystPlugin } from "@leadflow/analyst";
 import type { RunSummary } from "@leadflow/contracts";
 import { EnrichmentPlugin } from "@leadflow/enrichment";
@@ -83,16 +86,21 @@ const scoutFailsThrice = async (requestId: string, error: string) => {
 
 describe("the retry chain", () => {
   it("dispatches a failing stage again with attempt + 1, then fails the run with the stage and the error", async () => {
+    // the file is there when the scout starts (it is checked then) and gone when runs read it
+    const dir = await mkdtemp(join(tmpdir(), "leadflow-retry-"));
+    const csv = join(dir, "companies.csv");
+    await writeFile(csv, "name,city,state\nAcme,Reno,NV\n");
     process.env.SCOUT_SOURCES = "csv";
-    process.env.SCOUT_CSV_PATH = "/nonexistent/companies.csv";
+    process.env.SCOUT_CSV_PATH = csv;
     const logs = captureLogs();
     const host = await startTestHost([OrchestratorPlugin, ScoutPlugin], {
       databaseUrl: db.url,
       natsUrl: nats.url,
       logger: logs.logger,
     });
+    await rm(dir, { recursive: true, force: true });
     try {
-      const { run, tasks } = await scoutFailsThrice("retry-1", "/nonexistent/companies.csv");
+      const { run, tasks } = await scoutFailsThrice("retry-1", csv);
       const jet = await connectJet(nats.url);
       // each retry waited for the schedule (≥ ~100 ms base, doubling, jittered)
       expect(tasks[1]!.created_at.getTime()).toBeGreaterThan(tasks[0]!.created_at.getTime());
@@ -121,7 +129,7 @@ describe("the retry chain", () => {
         select id, duration_ms from tasks where run_id = 'retry-1'`;
       for (const line of failed) {
         expect(line.level).toBe("WARN");
-        expect(line.fields.error).toContain("/nonexistent/companies.csv");
+        expect(line.fields.error).toContain(csv);
         // the duration logged is the one the task row keeps
         const row = durations.find((d) => d.id === line.fields.taskId);
         expect(row).toBeDefined();

@@ -1,10 +1,11 @@
 import { mkdtemp, rename, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { envConfigProvider } from "@leadflow/runtime";
 import { Effect, Either } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SourceError } from "../src/Source.js";
-import { makeCsvSource, parseCsvCompanies } from "../src/sources/CsvSource.js";
+import { csvSourceFromConfig, makeCsvSource, parseCsvCompanies } from "../src/sources/CsvSource.js";
 
 const CSV = `\ufeffCompany Name,Industry,Street Address,City,State,ZIP,Phone,Website,Employees,Locations
 Buffalo General Medical Center,Hospital,100 High St,Buffalo,NY,14203,(716) 859-5600,https://www.bgmc.example,"3,500",2
@@ -171,5 +172,53 @@ describe("CSV source", () => {
     const error = Either.getLeft(result).pipe((o) => (o._tag === "Some" ? o.value : undefined));
     expect(error?.message).toContain("larger than the 100-byte limit");
     expect(error?.retryable).toBe(false);
+  });
+});
+
+describe("the CSV source at start", () => {
+  /** Builds the source as a service starting with `env` would: its name, or the error's text. */
+  const build = (env: Record<string, string>) =>
+    Effect.runPromise(
+      Effect.either(
+        Effect.map(csvSourceFromConfig, (source) => source.name).pipe(
+          Effect.withConfigProvider(envConfigProvider(env)),
+        ),
+      ),
+    ).then(Either.mapLeft(String));
+
+  it("takes a readable file within the size limit", async () => {
+    expect(await build({ SCOUT_CSV_PATH: path })).toEqual(Either.right("csv"));
+  });
+
+  it.each([
+    ["a path with nothing there", () => join(dir, "nope.csv"), {}, "does not exist"],
+    ["a folder", () => dir, {}, "is not a file"],
+    [
+      "a file over the limit",
+      () => path,
+      { SCOUT_CSV_MAX_BYTES: "100" },
+      "is 825 bytes, larger than the 100-byte limit",
+    ],
+  ] as const)("refuses %s, naming SCOUT_CSV_PATH and the path", async (_, file, extra, reason) => {
+    const result = await build({ SCOUT_CSV_PATH: file(), ...extra });
+    const message = Either.getLeft(result).pipe((o) => (o._tag === "Some" ? o.value : ""));
+    expect(message).toContain("SCOUT_CSV_PATH");
+    expect(message).toContain(`${file()} ${reason}`);
+  });
+
+  it("refuses a size limit below one byte, naming it", async () => {
+    for (const bytes of ["0", "-5"]) {
+      const result = await build({ SCOUT_CSV_PATH: path, SCOUT_CSV_MAX_BYTES: bytes });
+      expect(String(Either.getLeft(result).pipe((o) => (o._tag === "Some" ? o.value : "")))).toContain(
+        "SCOUT_CSV_MAX_BYTES",
+      );
+    }
+  });
+
+  it("without SCOUT_CSV_PATH names it", async () => {
+    const result = await build({});
+    expect(String(Either.getLeft(result).pipe((o) => (o._tag === "Some" ? o.value : "")))).toContain(
+      "SCOUT_CSV_PATH",
+    );
   });
 });

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { MetricsTest, ProviderHttpLive } from "@leadflow/runtime";
 import { type Config, ConfigProvider, Effect, Either, Layer } from "effect";
 import { describe, expect, it } from "vitest";
@@ -53,12 +56,25 @@ describe("source selection", () => {
   });
 
   it("builds the selected sources in order", async () => {
-    const result = await build({
-      SCOUT_SOURCES: "google_places,overpass,csv,sample",
-      GOOGLE_PLACES_API_KEY: "g",
-      SCOUT_CSV_PATH: "/tmp/none.csv",
-    });
-    expect(result).toEqual(Either.right(["google_places", "overpass", "csv", "sample"]));
+    const dir = await mkdtemp(join(tmpdir(), "scout-sources-"));
+    try {
+      await writeFile(join(dir, "companies.csv"), "name,city,state\nAcme,Reno,NV\n");
+      const result = await build({
+        SCOUT_SOURCES: "google_places,overpass,csv,sample",
+        GOOGLE_PLACES_API_KEY: "g",
+        SCOUT_CSV_PATH: join(dir, "companies.csv"),
+      });
+      expect(result).toEqual(Either.right(["google_places", "overpass", "csv", "sample"]));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a selected csv source whose file is not there is a config error naming SCOUT_CSV_PATH", async () => {
+    const result = await build({ SCOUT_SOURCES: "sample,csv", SCOUT_CSV_PATH: "/nonexistent/companies.csv" });
+    expect(String(Either.getLeft(result).pipe((o) => (o._tag === "Some" ? o.value : "")))).toContain(
+      'SCOUT_CSV_PATH: "/nonexistent/companies.csv does not exist',
+    );
   });
 
   it("a selected provider without its key is a config error naming the key", async () => {

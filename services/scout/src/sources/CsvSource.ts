@@ -1,7 +1,7 @@
-import { readFile, stat } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { parse } from "csv-parse/sync";
-import { Config, Effect, Layer } from "effect";
+import { Config, ConfigError, Effect, Layer } from "effect";
 import { dedupeCompanies, normalizeDomain } from "../Dedupe.js";
 import { parseLocation, stateCode } from "../Location.js";
 import {
@@ -281,11 +281,47 @@ export const makeCsvSource = (options: CsvSourceOptions): ScoutSource => {
 /** The CSV source's settings. */
 export const csvSourceConfig = Config.all({
   path: Config.string("SCOUT_CSV_PATH"),
-  maxBytes: Config.integer("SCOUT_CSV_MAX_BYTES").pipe(Config.withDefault(20 * 1024 * 1024)),
+  maxBytes: Config.integer("SCOUT_CSV_MAX_BYTES").pipe(
+    Config.validate({ message: "must be a whole number of bytes, at least 1", validation: (n) => n >= 1 }),
+    Config.withDefault(20 * 1024 * 1024),
+  ),
 });
 
-/** The CSV source built from configuration. */
-export const csvSourceFromConfig = Effect.map(csvSourceConfig, makeCsvSource);
+/**
+ * The file as the source is built: there, a file, readable (opened, not just `access`ed) and
+ * within the size limit. A source that would refuse every run says so at start instead; a file
+ * that changes later is still checked on each search.
+ */
+export const checkCsvFile = (options: Required<CsvSourceOptions>) =>
+  Effect.tryPromise({
+    try: async () => {
+      const info = await stat(options.path);
+      if (!info.isFile()) return "is not a file";
+      if (info.size > options.maxBytes) {
+        return `is ${info.size} bytes, larger than the ${options.maxBytes}-byte limit (SCOUT_CSV_MAX_BYTES)`;
+      }
+      await (await open(options.path, "r")).close();
+      return undefined;
+    },
+    catch: (cause) => {
+      const code = (cause as { code?: string }).code;
+      return code === "ENOENT" ? "does not exist" : `cannot be read: ${(cause as Error).message}`;
+    },
+  }).pipe(
+    Effect.merge,
+    Effect.flatMap((problem) =>
+      problem === undefined
+        ? Effect.void
+        : Effect.fail(ConfigError.InvalidData(["SCOUT_CSV_PATH"], `${options.path} ${problem}`)),
+    ),
+  );
+
+/** The CSV source built from configuration, its file checked (`checkCsvFile`). */
+export const csvSourceFromConfig = Effect.gen(function* () {
+  const options = yield* csvSourceConfig;
+  yield* checkCsvFile(options);
+  return makeCsvSource(options);
+});
 
 /** Only the CSV source. */
 export const CsvSourceLive = Layer.effect(
