@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -156,6 +156,39 @@ describe("blank variables", () => {
     const devPort = await runLeadflow(["dev", "--port", "eighty"], base());
     expect(devPort.code).toBe(2);
     expect(devPort.output).toContain('--port (or PORT) must be a whole number from 0 to 65535, got "eighty"');
+  });
+});
+
+describe("files, folders and lifetimes", () => {
+  it("that cannot work stop the service at start with one line naming the variable, not each run or email later", async () => {
+    const file = join(dataDir, "a-file");
+    await writeFile(file, "");
+    const cases: Array<[string, Record<string, string>, string]> = [
+      [
+        "notifier",
+        { NOTIFIER_OUTBOX_DIR: join(file, "outbox") },
+        `"message":"NOTIFIER_OUTBOX_DIR: the file outbox (neither SMTP_URL nor SENDGRID_API_KEY is set) cannot use ${join(file, "outbox")}: ENOTDIR`,
+      ],
+      [
+        "scout",
+        { SCOUT_SOURCES: "csv", SCOUT_CSV_PATH: join(dataDir, "missing.csv") },
+        `"message":"SCOUT_CSV_PATH: ${join(dataDir, "missing.csv")} does not exist"`,
+      ],
+      [
+        "enrichment",
+        { ENRICHMENT_CACHE_TTL_NOT_FOUND: "-1 days" },
+        '"message":"ENRICHMENT_CACHE_TTL_NOT_FOUND: must be a positive duration of at most 3650 days',
+      ],
+    ];
+    for (const [service, env, line] of cases) {
+      const result = await runLeadflow(["service", service], { ...withCredentials(), PORT: "0", ...env });
+      expect(result.code, service).toBe(1);
+      expect(result.output, service).toContain(line);
+    }
+    // the links `leadflow approvals` signs follow the notifier's LINK_TTL rule: "0 days" is no link
+    const approvals = await runLeadflow(["approvals"], { ...withCredentials(), LINK_TTL: "0 days" });
+    expect(approvals.code).toBe(1);
+    expect(approvals.output).toContain("leadflow: LINK_TTL: must be between 1 minute and 90 days");
   });
 });
 

@@ -1,5 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { type ApprovalRequestRow, listRequests, reviewUrl, signToken } from "@leadflow/notifier";
+import {
+  type ApprovalRequestRow,
+  linkTtlConfig,
+  listRequests,
+  reviewUrl,
+  signToken,
+} from "@leadflow/notifier";
 import { makeDb } from "@leadflow/runtime";
 import { Config, Console, Data, Duration, Effect, Option, Redacted } from "effect";
 import { resolveConnections } from "../Connections.js";
@@ -15,7 +21,8 @@ const setting = (name: string) =>
 const linkConfig = Config.all({
   secret: setting("LINK_SECRET").pipe(Config.map(Option.map(Redacted.make))),
   baseUrl: setting("PUBLIC_BASE_URL"),
-  ttl: Config.duration("LINK_TTL").pipe(Config.withDefault(Duration.days(7))),
+  // the notifier's rule: a link signed here with "0 days" would be expired before it is printed
+  ttl: linkTtlConfig,
 });
 
 /**

@@ -140,10 +140,26 @@ export interface CacheTtls {
   readonly notFound: Duration.Duration;
 }
 
-/** `ENRICHMENT_CACHE_TTL_FOUND` (default `30 days`), `ENRICHMENT_CACHE_TTL_NOT_FOUND` (default `7 days`). */
+const MAX_CACHE_TTL = Duration.days(3650);
+
+// Effect reads "-1 days" as zero: a zero lifetime would keep nothing (every repeat run pays every
+// provider again) and one longer than a Postgres interval holds fails every cache write (22008)
+const cacheTtl = (name: string, fallback: Duration.Duration) =>
+  Config.duration(name).pipe(
+    Config.validate({
+      message: 'must be a positive duration of at most 3650 days, e.g. "30 days"',
+      validation: (d) => Duration.toMillis(d) > 0 && Duration.lessThanOrEqualTo(d, MAX_CACHE_TTL),
+    }),
+    Config.withDefault(fallback),
+  );
+
+/**
+ * `ENRICHMENT_CACHE_TTL_FOUND` (default `30 days`), `ENRICHMENT_CACHE_TTL_NOT_FOUND` (default
+ * `7 days`): positive, at most 3650 days.
+ */
 export const cacheTtlConfig: Config.Config<CacheTtls> = Config.all({
-  found: Config.duration("ENRICHMENT_CACHE_TTL_FOUND").pipe(Config.withDefault(Duration.days(30))),
-  notFound: Config.duration("ENRICHMENT_CACHE_TTL_NOT_FOUND").pipe(Config.withDefault(Duration.days(7))),
+  found: cacheTtl("ENRICHMENT_CACHE_TTL_FOUND", Duration.days(30)),
+  notFound: cacheTtl("ENRICHMENT_CACHE_TTL_NOT_FOUND", Duration.days(7)),
 });
 
 /** Titles of the people who decide on utility costs, for Apollo's `person_titles[]`. */

@@ -42,6 +42,20 @@ const EMAIL_MESSAGE = "must be one email address like ops@example.com";
 
 const MIN_SECRET_LENGTH = 32;
 
+/**
+ * `LINK_TTL`: how long a review link is valid (default 7 days, 1 minute – 90 days), for the
+ * notifier's links and the ones `leadflow approvals` signs alike.
+ */
+export const linkTtlConfig = Config.duration("LINK_TTL").pipe(
+  Config.validate({
+    message: "must be between 1 minute and 90 days",
+    validation: (d) =>
+      Duration.greaterThanOrEqualTo(d, Duration.minutes(1)) &&
+      Duration.lessThanOrEqualTo(d, Duration.days(90)),
+  }),
+  Config.withDefault(Duration.days(7)),
+);
+
 export const notifierSettings = Config.all({
   publicBaseUrl: optional(
     "PUBLIC_BASE_URL",
@@ -53,15 +67,7 @@ export const notifierSettings = Config.all({
     `must be at least ${MIN_SECRET_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`,
     (s) => s.length >= MIN_SECRET_LENGTH,
   ).pipe(Config.map(Option.map((s) => Redacted.make(new TextEncoder().encode(s))))),
-  linkTtl: Config.duration("LINK_TTL").pipe(
-    Config.validate({
-      message: "must be between 1 minute and 90 days",
-      validation: (d) =>
-        Duration.greaterThanOrEqualTo(d, Duration.minutes(1)) &&
-        Duration.lessThanOrEqualTo(d, Duration.days(90)),
-    }),
-    Config.withDefault(Duration.days(7)),
-  ),
+  linkTtl: linkTtlConfig,
   alertEmail: optional("ALERT_EMAIL", EMAIL_MESSAGE, isEmailAddress),
   emailFrom: optional("EMAIL_FROM", EMAIL_MESSAGE, isEmailAddress).pipe(
     Config.map(Option.getOrElse(() => defaultEmailFrom)),
