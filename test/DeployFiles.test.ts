@@ -360,9 +360,13 @@ describe("every metric the dashboard and the rules name is exported", () => {
   let host: TestHost;
   let exposition: string;
   let prom: Awaited<ReturnType<typeof startPrometheus>> | undefined;
+  let outbox: string;
 
   beforeAll(async () => {
     [db, nats] = await Promise.all([createTestDatabase(), createTestNats()]);
+    // the notifier makes its file outbox's folder at start: not ./.data/outbox in the checkout
+    outbox = await mkdtemp(join(tmpdir(), "leadflow-deploy-outbox-"));
+    process.env.NOTIFIER_OUTBOX_DIR = outbox;
     host = await startTestHost(
       Object.values(Services).map((s) => s.plugin),
       { databaseUrl: db.url, natsUrl: nats.url, port: 0, name: "deploy-files" },
@@ -374,7 +378,8 @@ describe("every metric the dashboard and the rules name is exported", () => {
   afterAll(async () => {
     await prom?.stop();
     await host?.stop();
-    await Promise.all([db?.drop(), nats?.stop()]);
+    delete process.env.NOTIFIER_OUTBOX_DIR;
+    await Promise.all([db?.drop(), nats?.stop(), rm(outbox, { recursive: true, force: true })]);
   });
 
   it("every name in the dashboard and the rules is a metric some service exports", async () => {
