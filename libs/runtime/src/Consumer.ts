@@ -144,10 +144,25 @@ const deadLetterRetryDelayMs = (tries: number): number => Math.min(30_000, 1_000
 /** Between tries of messages held while the database is unreachable: 1 s, doubling, at most 10 s. */
 const unreachableRetryDelayMs = (tries: number): number => Math.min(10_000, 1_000 * 2 ** (tries - 1));
 
+/**
+ * The `DbError` a failure is or wraps (a handler's own error may carry one as its cause). Only
+ * that one is read: a provider's connection refused is a provider's outage, with its own retries.
+ */
+const dbErrorIn = (error: unknown): DbError | undefined => {
+  let e: unknown = error;
+  for (let depth = 0; depth < 5 && e !== null && typeof e === "object"; depth++) {
+    if (e instanceof DbError) return e;
+    e = (e as { readonly cause?: unknown }).cause;
+  }
+  return undefined;
+};
+
 /** Whether a failure (or defect) is the database being unreachable, not the message's fault. */
 const dbUnreachable = (cause: Cause.Cause<unknown>): boolean => {
-  for (const e of Cause.failures(cause)) if (isDbUnreachable(e)) return true;
-  for (const d of Cause.defects(cause)) if (isDbUnreachable(d)) return true;
+  for (const e of [...Cause.failures(cause), ...Cause.defects(cause)]) {
+    const db = dbErrorIn(e);
+    if (db && isDbUnreachable(db)) return true;
+  }
   return false;
 };
 

@@ -1,8 +1,8 @@
 import { describeDatabaseError } from "@leadflow/db";
 import { Config, Context, Duration, Effect, Layer, Redacted, Schedule } from "effect";
 import postgres, { type PendingQuery, type Row, type Sql, type TransactionSql } from "postgres";
-import { DbError } from "./Errors.js";
-import { errorCode, isUnreachable, waitForDependency } from "./StartupWait.js";
+import { DbError, isDbUnreachable } from "./Errors.js";
+import { waitForDependency } from "./StartupWait.js";
 
 export interface DbShape {
   readonly sql: Sql;
@@ -107,6 +107,10 @@ export const makeDb = (options: DbOptions) =>
         max: singleConnection ? 1 : (options.max ?? 10),
         onnotice: () => undefined,
         connect_timeout: 10,
+        // between connection attempts while the server is away: postgres.js's own curve
+        // (3^n / 100 s, jittered) capped at 4 s rather than 20, so a pool is back within a few
+        // seconds of the server (each attempt is one refused or answered connect)
+        backoff: (attempts: number) => (0.5 + Math.random() / 2) * Math.min(3 ** attempts / 100, 4),
         idle_timeout: 60,
         // a URL that names no database means the user's default; postgres.js sends it as is
         connection: { application_name: "leadflow" },
@@ -129,18 +133,6 @@ export const makeDb = (options: DbOptions) =>
       ),
   ).pipe(Effect.withSpan("Db.make"));
 
-// SQLSTATEs a server sends while it cannot take the connection yet: starting up (57P03), shutting
-// down (57P01, 57P02), out of connection slots (53300), and the connection exceptions (08).
-// Anything else it answers (a wrong password 28P01, no such role 28000, no such database 3D000,
-// no permission 42501) is a setting to fix, and so is a TLS refusal.
-const transientSqlState = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
-
-/** Whether waiting may heal a failure to reach the database (see `awaitDatabase`). */
-export const isTransientDatabaseError = (error: unknown): boolean => {
-  const code = errorCode(error);
-  return isUnreachable(error) || (code !== undefined && transientSqlState.test(code));
-};
-
 /**
  * Waits until the database answers `select 1` on `sql`, or `deadline` (epoch ms) passes, logging
  * each refusal with its reason; a failure that waiting will not heal (credentials, a database
@@ -152,7 +144,7 @@ export const awaitDatabase = (sql: Sql, deadline: number) =>
     {
       dependency: "PostgreSQL",
       deadline,
-      transient: (e) => isTransientDatabaseError(e.cause),
+      transient: (e) => isDbUnreachable(e.cause),
       reason: (e) => describeDatabaseError(e.cause),
       fail: (e, waited) =>
         new DbError({

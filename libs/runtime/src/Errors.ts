@@ -33,43 +33,55 @@ export class DbError extends Data.TaggedError("DbError")<{
   }
 }
 
-// What says "the database cannot be reached now" rather than "this statement failed": the
-// socket's errors, postgres.js's own connection codes, and the server's SQLSTATEs for a
-// connection lost (class 08), a server shutting down or starting (57P01–57P03) and no
-// connection slot free (53300).
+// Node's and postgres.js's codes for "nothing answers there (now)": refused, no route, a name
+// that does not resolve yet (a compose service not created, a Kubernetes Service's DNS), a
+// connection dropped, cut or timed out.
 const unreachableCodes = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
   "ECONNABORTED",
-  "EPIPE",
   "ETIMEDOUT",
   "EHOSTUNREACH",
+  "EHOSTDOWN",
   "ENETUNREACH",
   "ENETDOWN",
   "ENOTFOUND",
   "EAI_AGAIN",
+  "EPIPE",
+  "CONNECT_TIMEOUT",
   "CONNECTION_CLOSED",
   "CONNECTION_DESTROYED",
-  "CONNECT_TIMEOUT",
-  "57P01",
-  "57P02",
-  "57P03",
-  "53300",
 ]);
 
+/** An error's `code`, or that of its cause or first inner error (an AggregateError per address). */
+export const errorCode = (error: unknown): string | undefined => {
+  const e = error as { code?: unknown; cause?: unknown; errors?: unknown } | null | undefined;
+  if (typeof e?.code === "string") return e.code;
+  if (Array.isArray(e?.errors) && e.errors.length > 0) return errorCode(e.errors[0]);
+  if (e?.cause !== undefined && e.cause !== error) return errorCode(e.cause);
+  return undefined;
+};
+
+/** Whether the failure says the server is not there (yet), rather than that it said no. */
+export const isUnreachable = (error: unknown): boolean => {
+  const code = errorCode(error);
+  return code !== undefined && unreachableCodes.has(code);
+};
+
+// SQLSTATEs a server sends while it cannot take the connection: starting up (57P03), shutting
+// down (57P01, 57P02), out of connection slots (53300), and the connection exceptions (08).
+// Anything else it answers (a wrong password 28P01, no such role 28000, no such database 3D000,
+// no permission 42501) is a setting to fix, and so is a TLS refusal.
+const transientSqlState = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
+
 /**
- * Whether `error` (or what caused it, a few levels down) says the database cannot be reached:
- * waiting helps, trying the same message again at once does not. Read from error codes only,
- * never from messages. `CONNECTION_ENDED` (a pool this process closed) is not among them.
+ * Whether `error` (or what caused it) says the database cannot be reached now, which waiting may
+ * heal, rather than that a statement failed. Read from error codes only, never from messages.
+ * `CONNECTION_ENDED` (a pool this process closed) is not among them.
  */
 export const isDbUnreachable = (error: unknown): boolean => {
-  let e: unknown = error;
-  for (let depth = 0; depth < 6 && e !== null && typeof e === "object"; depth++) {
-    const code = (e as { readonly code?: unknown }).code;
-    if (typeof code === "string" && (unreachableCodes.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
-    e = (e as { readonly cause?: unknown }).cause;
-  }
-  return false;
+  const code = errorCode(error);
+  return code !== undefined && (unreachableCodes.has(code) || transientSqlState.test(code));
 };
 
 /** A NATS call failed — worth retrying. */

@@ -9,8 +9,8 @@ import {
 } from "@nats-io/jetstream";
 import { connect, errors, type NatsConnection } from "@nats-io/transport-node";
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect";
-import { NatsError } from "./Errors.js";
-import { isUnreachable, waitForDependency } from "./StartupWait.js";
+import { isUnreachable, NatsError } from "./Errors.js";
+import { waitForDependency } from "./StartupWait.js";
 
 export interface NatsShape {
   readonly nc: NatsConnection;

@@ -16,41 +16,6 @@ export const StartupWaitConfig = Config.integer("STARTUP_WAIT_MS").pipe(
 /** The pause before attempt `attempt + 1`: 1 s, doubling, at most 10 s. */
 export const startupBackoff = (attempt: number): number => Math.min(1_000 * 2 ** (attempt - 1), 10_000);
 
-// Node's and postgres.js's codes for "nothing answers there yet": refused, no route, a name
-// that does not resolve yet (a compose service not created, a Kubernetes Service's DNS), a
-// connection dropped or timed out while the server starts.
-const unreachableCodes = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "EHOSTDOWN",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EPIPE",
-  "CONNECT_TIMEOUT",
-  "CONNECTION_CLOSED",
-  "CONNECTION_DESTROYED",
-]);
-
-/** An error's `code`, or that of its cause or first inner error (an AggregateError per address). */
-export const errorCode = (error: unknown): string | undefined => {
-  const e = error as { code?: unknown; cause?: unknown; errors?: unknown } | null | undefined;
-  if (typeof e?.code === "string") return e.code;
-  if (Array.isArray(e?.errors) && e.errors.length > 0) return errorCode(e.errors[0]);
-  if (e?.cause !== undefined && e.cause !== error) return errorCode(e.cause);
-  return undefined;
-};
-
-/** Whether the failure says the server is not there (yet), rather than that it said no. */
-export const isUnreachable = (error: unknown): boolean => {
-  const code = errorCode(error);
-  return code !== undefined && unreachableCodes.has(code);
-};
-
 export interface StartupWaitOptions<E, E2> {
   /** What is waited for, in the log lines: `PostgreSQL`, `NATS`. */
   readonly dependency: string;

@@ -13,9 +13,9 @@ import {
 } from "@leadflow/testkit";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { Schema } from "effect";
+import { Effect, Schema } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DbError, definePlugin, isDbUnreachable, query } from "../src/index.js";
+import { DbError, definePlugin, isDbUnreachable, query, RetryableError } from "../src/index.js";
 
 // PostgreSQL going away for longer than a message's deliveries last (a failover, a restart)
 // must not cost messages: they wait for it, held, and are applied once it is back, with no
@@ -29,6 +29,16 @@ const Work = contract({
   subject: () => "leadflow.cmd.outage.work",
   schema: Schema.Struct({ n: Schema.Int }),
   messageId: (m) => `outage:${m.n}`,
+});
+
+// a provider that refuses connections: its own outage, routed as usual (not held as the database's)
+const Provider = contract({
+  name: "outage-provider",
+  stream: "cmd",
+  filter: "leadflow.cmd.outage.provider",
+  subject: () => "leadflow.cmd.outage.provider",
+  schema: Schema.Struct({ n: Schema.Int }),
+  messageId: (m) => `outage-provider:${m.n}`,
 });
 
 let db: TestDatabase;
@@ -50,6 +60,19 @@ const plugin = definePlugin({
       ackWait: "3 seconds",
       handle: (m, ctx) =>
         query(ctx.tx`insert into outage_effects (n, deliveries) values (${m.n}, ${ctx.meta.deliveries})`),
+    },
+    {
+      contract: Provider,
+      concurrency: 1,
+      maxDeliver: 2,
+      backoff: ["50 millis"],
+      handle: () =>
+        Effect.fail(
+          new RetryableError({
+            message: "provider unreachable",
+            cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" }),
+          }),
+        ),
     },
   ],
 });
@@ -159,6 +182,23 @@ describe("a database outage", () => {
     });
     expect((await effects()).map((r) => r.n)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
     expect(await deadLetters()).toBe(0);
+  });
+});
+
+describe("a provider's connection refused", () => {
+  it("is not held as the database's: its deliveries are spent and it is dead-lettered", async () => {
+    const logs = captureLogs();
+    const host = await startHost(db.url, logs.logger);
+    const before = await deadLetters();
+    await jetstream(nc).publish(Provider.subject({ n: 1 }), JSON.stringify({ n: 1 }), {
+      msgID: "outage-provider:1",
+    });
+    await waitFor(async () => (await deadLetters()) === before + 1, {
+      what: "the dead letter",
+      timeoutMs: 15_000,
+    });
+    expect(holding(logs)).toBe(0);
+    await host.stop();
   });
 });
 

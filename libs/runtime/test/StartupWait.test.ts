@@ -3,7 +3,8 @@ import { errors } from "@nats-io/transport-node";
 import { Effect, Either, Fiber, Logger, TestClock, TestContext } from "effect";
 import postgres from "postgres";
 import { describe, expect, it } from "vitest";
-import { awaitDatabase, isTransientDatabaseError } from "../src/Db.js";
+import { awaitDatabase } from "../src/Db.js";
+import { isDbUnreachable } from "../src/Errors.js";
 import { freePort } from "../src/embedded/index.js";
 import { envConfigProvider } from "../src/Host.js";
 import { isTransientNatsError } from "../src/Nats.js";
@@ -24,7 +25,7 @@ describe("which failures are waited out", () => {
       sqlError("53300"),
       sqlError("08006"),
     ]) {
-      expect(isTransientDatabaseError(e), String(e)).toBe(true);
+      expect(isDbUnreachable(e), String(e)).toBe(true);
     }
     for (const e of [
       sqlError("28P01"),
@@ -33,7 +34,7 @@ describe("which failures are waited out", () => {
       sqlError("42501"),
       new Error("?"),
     ]) {
-      expect(isTransientDatabaseError(e), String(e)).toBe(false);
+      expect(isDbUnreachable(e), String(e)).toBe(false);
     }
   });
 
