@@ -1,5 +1,11 @@
 import { type Contract, DeadLetterInfo, deadLetterSubject, Headers, Streams } from "@leadflow/contracts";
-import { AckPolicy, DeliverPolicy, type Consumer as JsConsumer, type JsMsg } from "@nats-io/jetstream";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type Consumer as JsConsumer,
+  type JsMsg,
+  type MsgRequest,
+} from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/transport-node";
 import { Cause, Duration, Effect, Either, Fiber, Ref, Schedule, Schema, Stream } from "effect";
 import {
@@ -165,6 +171,9 @@ const dbUnreachable = (cause: Cause.Cause<unknown>): boolean => {
   }
   return false;
 };
+
+/** Between sweeps for messages whose MAX_DELIVERIES advisory no process was there to get. */
+const strandedSweepInterval = Duration.minutes(5);
 
 /** The same, for the advisory path: forever, while the consumer runs. */
 const advisoryRetry = Schedule.exponential("1 second").pipe(Schedule.union(Schedule.spaced("30 seconds")));
@@ -819,6 +828,43 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
           Effect.annotateLogs({ consumer: durable, seq }),
         );
       yield* Effect.forkScoped(advisoryWatcher(stream, durable, advisoryDeadLetter));
+
+      // The advisory is not stored: one raised while no process ran this consumer (every replica
+      // down when a last delivery's ack wait ran out) is lost, and its message would stay in the
+      // work-queue stream for good. This sweep, at start and every few minutes, finds them. With
+      // nothing pending, every message of this consumer's subject up to the last one delivered
+      // has had its last delivery: 2.9 delivers in stream order, and a message nak'd or whose
+      // ack wait ran out stays in `num_ack_pending` until redelivered. Else those up to the ack
+      // floor. Each goes the advisory's way (hook once, dead letter, deleted).
+      const sweepStranded = Effect.gen(function* () {
+        const info = yield* Effect.tryPromise({
+          try: () => nats.jsm.consumers.info(stream, durable),
+          catch: (cause) => new NatsError({ message: `cannot read consumer ${durable}`, cause }),
+        });
+        const bound = info.num_ack_pending === 0 ? info.delivered.stream_seq : info.ack_floor.stream_seq;
+        for (let seq = 1; seq <= bound; ) {
+          const next = seq;
+          const stored = yield* Effect.tryPromise({
+            // the server's STREAM.MSG.GET takes `next_by_subj` (2.9 too); the client's type omits it
+            try: () =>
+              nats.jsm.streams.getMessage(stream, {
+                next_by_subj: spec.contract.filter,
+                seq: next,
+              } as unknown as MsgRequest),
+            catch: (cause) => new NatsError({ message: `cannot read ${stream} from ${next}`, cause }),
+          });
+          if (!stored || stored.seq > bound) return;
+          yield* Effect.logWarning("message stranded past its last delivery; dead-lettering it").pipe(
+            Effect.annotateLogs({ consumer: durable, seq: stored.seq }),
+          );
+          yield* advisoryDeadLetter(stored.seq);
+          seq = stored.seq + 1;
+        }
+      }).pipe(
+        Effect.catchAll((e) => Effect.logWarning("sweep for stranded messages failed", describeError(e))),
+        Effect.annotateLogs({ consumer: durable }),
+      );
+      yield* Effect.forkScoped(sweepStranded.pipe(Effect.repeat(Schedule.spaced(strandedSweepInterval))));
     }
 
     // Shutdown, within a budget that leaves the host's deadline (25 s in `launch`) room for
