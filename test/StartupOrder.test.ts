@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, NatsServerProcess } from "@leadflow/runtime/embedded";
@@ -9,6 +8,7 @@ import {
   createTestDatabase,
   createTestNats,
   spawnLeadflow,
+  startTcpForwarder,
   type TestDatabase,
   type TestNats,
   waitFor,
@@ -50,19 +50,15 @@ const databaseUrlOn = (port: number) => {
 };
 
 /** A TCP forwarder on `port` to the test PostgreSQL: the database "coming up" there. */
-const forwardToPostgres = (port: number) =>
-  new Promise<Server>((resolve, reject) => {
-    const target = new URL(adminUrl());
-    const server = createServer((client) => {
-      const upstream = connect(Number(target.port || 5432), target.hostname);
-      client.pipe(upstream).pipe(client);
-      client.on("error", () => upstream.destroy());
-      upstream.on("error", () => client.destroy());
-    });
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve(server));
-    cleanups.push(() => new Promise((done) => server.close(done)));
+const forwardToPostgres = async (port: number) => {
+  const target = new URL(adminUrl());
+  const forwarder = await startTcpForwarder(Number(target.port || 5432), {
+    targetHost: target.hostname,
+    port,
   });
+  cleanups.push(forwarder.close);
+  return forwarder;
+};
 
 const start = (env: Record<string, string>) => {
   const service = spawnLeadflow(["service", "analyst"], {

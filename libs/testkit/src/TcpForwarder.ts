@@ -20,11 +20,16 @@ export interface TcpForwarder {
  */
 export const startTcpForwarder = async (
   targetPort: number,
-  targetHost = "127.0.0.1",
+  options: {
+    readonly targetHost?: string;
+    /** The port to listen on (default: a free one). */
+    readonly port?: number;
+  } = {},
 ): Promise<TcpForwarder> => {
+  const targetHost = options.targetHost ?? "127.0.0.1";
   const sockets = new Set<Socket>();
   let server: Server | undefined;
-  let port = 0;
+  let port = options.port ?? 0;
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
