@@ -758,7 +758,6 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
         { concurrency: "unbounded", discard: true },
       ),
     );
-    const puller = yield* Effect.forkScoped(pullForever);
     yield* Effect.forkScoped(keepAlive);
 
     // The safety net for a last delivery that was never answered (a crash, a hang, a shutdown
@@ -827,7 +826,8 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
           Effect.catchAll((c) => Effect.logError("advisory dead-lettering abandoned", c)),
           Effect.annotateLogs({ consumer: durable, seq }),
         );
-      yield* Effect.forkScoped(advisoryWatcher(stream, durable, advisoryDeadLetter));
+      // subscribed before the first pull below: a pull is when 2.9 finds a delivery limit reached
+      yield* watchAdvisories(stream, durable, advisoryDeadLetter);
 
       // The advisory is not stored: one raised while no process ran this consumer (every replica
       // down when a last delivery's ack wait ran out) is lost, and its message would stay in the
@@ -866,6 +866,8 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
       );
       yield* Effect.forkScoped(sweepStranded.pipe(Effect.repeat(Schedule.spaced(strandedSweepInterval))));
     }
+
+    const puller = yield* Effect.forkScoped(pullForever);
 
     // Shutdown, within a budget that leaves the host's deadline (25 s in `launch`) room for
     // the outbox flush, the NATS drain and the pool's close after it. Once, whoever asks first:
@@ -908,35 +910,40 @@ const headerEntries = (headers: MsgHdrs | undefined): Array<[string, string]> =>
   return out;
 };
 
-const advisoryWatcher = <R>(
+/**
+ * Subscribes to the consumer's MAX_DELIVERIES advisories now, and handles them in a fiber of the
+ * scope until it closes.
+ */
+const watchAdvisories = <R>(
   stream: string,
   durable: string,
   onSeq: (seq: number) => Effect.Effect<void, never, R>,
 ) =>
   Effect.gen(function* () {
     const { nc } = yield* Nats;
-    const subject = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${durable}`;
-    const sub = yield* Effect.acquireRelease(
-      Effect.sync(() => nc.subscribe(subject)),
-      (s) => Effect.sync(() => s.unsubscribe()),
-    );
+    const sub = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${durable}`);
     // a few at once: one that keeps failing (its hook, say) holds up no other
-    yield* Stream.fromAsyncIterable(sub, (e) => e).pipe(
-      Stream.mapEffect(
-        (msg) => {
-          let seq: number | undefined;
-          try {
-            seq = (JSON.parse(new TextDecoder().decode(msg.data)) as { stream_seq?: number }).stream_seq;
-          } catch {
-            seq = undefined;
-          }
-          return typeof seq === "number" ? onSeq(seq) : Effect.void;
-        },
-        { concurrency: 8, unordered: true },
+    yield* Effect.forkScoped(
+      Stream.fromAsyncIterable(sub, (e) => e).pipe(
+        Stream.mapEffect(
+          (msg) => {
+            let seq: number | undefined;
+            try {
+              seq = (JSON.parse(new TextDecoder().decode(msg.data)) as { stream_seq?: number }).stream_seq;
+            } catch {
+              seq = undefined;
+            }
+            return typeof seq === "number" ? onSeq(seq) : Effect.void;
+          },
+          { concurrency: 8, unordered: true },
+        ),
+        Stream.runDrain,
+        Effect.ignore,
       ),
-      Stream.runDrain,
-      Effect.ignore,
     );
+    // added after the fork, so it runs before the fiber is interrupted (finalizers run last
+    // first): the iterator's pending read ends only when the subscription does
+    yield* Effect.addFinalizer(() => Effect.sync(() => sub.unsubscribe()));
   });
 
 export type { Runner };

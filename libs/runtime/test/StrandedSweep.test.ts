@@ -131,8 +131,25 @@ describe("a message stranded past its last delivery", () => {
     }
   });
 
+  it("given up at the first pull of the process that starts next, is dead-lettered by its advisory at once", async () => {
+    const ack = await send(3);
+    await takeUnanswered();
+    // the ack wait runs out with no pull: the server gives up only at the next process's first
+    // pull, whose advisory that process must already be listening for
+    await new Promise((r) => setTimeout(r, 1_500));
+    const logs = captureLogs();
+    const host = await start(logs.logger);
+    try {
+      await waitFor(async () => (await inStream()) === 0, { what: "the stream emptied", timeoutMs: 10_000 });
+      expect((await letters()).filter((l) => l.streamSeq === ack.seq)).toHaveLength(1);
+      expect(await effects()).toEqual([1, 3]);
+    } finally {
+      await host.stop();
+    }
+  });
+
   it("leaves alone a message still being worked on elsewhere", async () => {
-    await send(2);
+    await send(4);
     const held = await takeUnanswered();
     const keep = setInterval(() => held.working(), 300);
     const logs = captureLogs();
@@ -144,10 +161,10 @@ describe("a message stranded past its last delivery", () => {
       });
       await new Promise((r) => setTimeout(r, 2_000));
       expect(await inStream()).toBe(1);
-      expect(await letters()).toHaveLength(1);
+      expect(await letters()).toHaveLength(2);
       held.ack();
       await waitFor(async () => (await inStream()) === 0, { what: "the acked message gone" });
-      expect(await effects()).toEqual([1]);
+      expect(await effects()).toEqual([1, 3]);
     } finally {
       clearInterval(keep);
       await host.stop();
