@@ -247,7 +247,9 @@ describe("the retry chain", () => {
       // attempt 1's transaction commits late: the run's companies are linked before attempt 2 runs
       const found = await Effect.runPromise(gather([sampleSource], { ...request, seed: request.requestId }));
       await Effect.runPromise(
-        withTransaction(db.sql, (tx) => storeCompanies(tx, request.requestId, found.companies)),
+        withTransaction(db.sql, (tx) =>
+          storeCompanies(tx, request.requestId, found.companies, request.count),
+        ),
       );
 
       stages = await startTestHost([ScoutPlugin, AnalystPlugin, EnrichmentPlugin], {

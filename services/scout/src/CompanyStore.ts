@@ -18,7 +18,8 @@ export interface StoredCompanies {
  * Stores a run's companies: companies are inserted on their de-duplication key (a company an
  * earlier run found is reused, not copied), then linked to the run in the order the sources
  * returned them. Repeating it for the same run is harmless, and reports what the run has, not
- * what this call added.
+ * what this call added. A run never has more than `count`: a retried attempt whose sources
+ * answered differently (a provider's results change) only fills what the earlier one left short.
  *
  * Concurrent runs find many of the same companies, each in its own order, so the insert takes
  * its keys in one order (sorted, each once) and leaves a company that exists alone: no row
@@ -26,9 +27,14 @@ export interface StoredCompanies {
  * and the others' locks in id order: a deadlock), and its `updated_at`, which the monitor
  * reads as the time it entered its status (`new` for over 24 h), keeps its clock.
  */
-export const storeCompanies = (tx: Tx, runId: string, companies: ReadonlyArray<FoundCompany>) =>
+export const storeCompanies = (
+  tx: Tx,
+  runId: string,
+  companies: ReadonlyArray<FoundCompany>,
+  count: number,
+) =>
   Effect.gen(function* () {
-    if (companies.length > 0) yield* link(tx, runId, companies);
+    if (companies.length > 0) yield* link(tx, runId, companies, count);
     const [counts] = yield* query(tx<{ found: number; created: number }[]>`
       select count(*)::int as found, count(*) filter (where is_new)::int as created
       from run_companies where run_id = ${runId}`);
@@ -60,15 +66,24 @@ const toRow = (runId: string, c: FoundCompany) => ({
   raw: c.raw === undefined ? null : c.raw,
 });
 
-const link = (tx: Tx, runId: string, companies: ReadonlyArray<FoundCompany>) =>
+const link = (tx: Tx, runId: string, companies: ReadonlyArray<FoundCompany>, count: number) =>
   Effect.gen(function* () {
+    // what an earlier attempt linked stays linked; this one adds at most what is missing
+    const linked = yield* query(tx<{ dedupe_key: string; position: number }[]>`
+      select c.dedupe_key, rc.position from run_companies rc join companies c on c.id = rc.company_id
+      where rc.run_id = ${runId}`);
+    const have = new Set(linked.map((r) => r.dedupe_key));
+    const room = Math.max(0, count - linked.length);
+    const after = linked.reduce((max, r) => Math.max(max, r.position + 1), 0);
     // the first company the sources returned for a key is the one stored and linked
     const byKey = new Map<string, ReturnType<typeof toRow>>();
     for (const c of companies) {
+      if (byKey.size >= room) break;
       const row = toRow(runId, c);
-      if (!byKey.has(row.dedupe_key)) byKey.set(row.dedupe_key, row);
+      if (!have.has(row.dedupe_key) && !byKey.has(row.dedupe_key)) byKey.set(row.dedupe_key, row);
     }
     const rows = [...byKey.values()];
+    if (rows.length === 0) return;
     const inserted = yield* query(tx<{ id: string; dedupe_key: string }[]>`
       insert into companies (name, industry, address, city, state, postal_code, country, phone,
         phone_source, website, domain, dedupe_key, source, source_ref, is_sample, employee_count,
@@ -93,7 +108,7 @@ const link = (tx: Tx, runId: string, companies: ReadonlyArray<FoundCompany>) =>
     const links = rows.map((r, position) => ({
       run_id: runId,
       company_id: idByKey.get(r.dedupe_key),
-      position,
+      position: after + position,
       is_new: isNew.has(r.dedupe_key),
       source: r.source,
     }));

@@ -48,7 +48,7 @@ const search = (command: ScoutCommand, ctx: HandlerContext) =>
       return;
     }
     const result = gathered.right;
-    const stored = yield* storeCompanies(ctx.tx, command.runId, result.companies);
+    const stored = yield* storeCompanies(ctx.tx, command.runId, result.companies, command.count);
     ctx.publish(ScoutCompletedEvent, {
       runId: command.runId,
       taskId: command.taskId,

@@ -21,9 +21,14 @@ const newRun = (id: string) =>
   db.sql`insert into runs (id, industry, location, requested_count, request, status)
     values (${id}, 'hospital', 'Buffalo, NY', 5, '{}'::jsonb, 'scouting')`;
 
-const store = (runId: string, companies: ReturnType<typeof generateSampleCompanies>, sql = db.sql) =>
+const store = (
+  runId: string,
+  companies: ReturnType<typeof generateSampleCompanies>,
+  sql = db.sql,
+  count = 5,
+) =>
   Effect.runPromise(
-    withTransaction(sql, (tx) => storeCompanies(tx, runId, companies)).pipe(
+    withTransaction(sql, (tx) => storeCompanies(tx, runId, companies, count)).pipe(
       // Postgres's own error, with its SQLSTATE (40P01: deadlock detected)
       Effect.catchTag("DbError", (e) => Effect.die(e.cause)),
     ),
@@ -82,6 +87,38 @@ describe("storeCompanies for a stage attempted again", () => {
     expect(await store("retry-run", [])).toEqual({ found: 5, created: 3, duplicates: 2 });
   });
 
+  it("never links more than the run asked for: an attempt whose sources answer differently fills only the shortfall", async () => {
+    const first = generateSampleCompanies({
+      industry: "dentist",
+      location: "Reno, NV",
+      count: 5,
+      seed: "cap-1",
+    });
+    const other = generateSampleCompanies({
+      industry: "dentist",
+      location: "Reno, NV",
+      count: 5,
+      seed: "cap-2",
+    });
+    await newRun("cap-run");
+    // attempt 1 found 3 of 5 (a source was down), and committed
+    expect(await store("cap-run", first.slice(0, 3))).toEqual({ found: 3, created: 3, duplicates: 0 });
+    // attempt 2's sources answer with five others: two fill the run, the rest are not stored
+    expect(await store("cap-run", other)).toEqual({ found: 5, created: 5, duplicates: 0 });
+    // attempt 3 with yet the first five again: nothing to add
+    expect(await store("cap-run", first)).toEqual({ found: 5, created: 5, duplicates: 0 });
+    const links = await db.sql<{ name: string; position: number }[]>`
+      select c.name, rc.position from run_companies rc join companies c on c.id = rc.company_id
+      where rc.run_id = 'cap-run' order by rc.position`;
+    expect(links).toEqual([
+      ...first.slice(0, 3).map((c, position) => ({ name: c.name, position })),
+      ...other.slice(0, 2).map((c, i) => ({ name: c.name, position: 3 + i })),
+    ]);
+    const stored = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from companies where first_run_id = 'cap-run'`;
+    expect(stored[0]!.n).toBe(5);
+  });
+
   it("stores and links a company its sources returned twice once", async () => {
     const [company] = generateSampleCompanies({
       industry: "school",
@@ -116,7 +153,7 @@ describe("storeCompanies in concurrent runs", () => {
       seed: "overlap",
     });
     await newRun("overlap-0");
-    await store("overlap-0", known);
+    await store("overlap-0", known, db.sql, known.length);
     const all = [...known, ...fresh];
     expect(new Set(all.map(dedupeKey)).size).toBe(all.length);
     const orders = [all, [...all].reverse(), [...all.slice(80), ...all.slice(0, 80)], [...fresh, ...known]];
@@ -131,7 +168,7 @@ describe("storeCompanies in concurrent runs", () => {
     const outcomes = await contendWhileHeld(
       sql,
       (tx) => tx`select id from companies where id = ${middle!.id} for no key update`,
-      orders.map((companies, i) => () => store(runs[i]!, companies, sql)),
+      orders.map((companies, i) => () => store(runs[i]!, companies, sql, companies.length)),
       "store",
     );
     await sql.end({ timeout: 5 });
