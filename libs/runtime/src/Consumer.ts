@@ -470,22 +470,35 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
      * wakes it: one more try, then a failure is routed as usual.
      */
     const whileUnreachable = <X, E>(size: number, attempt: Effect.Effect<X, E, R>) =>
-      Effect.gen(function* () {
-        for (let tries = 1; ; tries++) {
-          const exit = yield* Effect.exit(attempt);
-          if (exit._tag === "Success" || stopping || !dbUnreachable(exit.cause)) return exit;
-          const delayMs = unreachableRetryDelayMs(tries);
-          yield* Effect.logWarning("database unreachable; holding the messages, will try again").pipe(
-            Effect.annotateLogs({
-              consumer: durable,
-              messages: size,
-              tries,
-              delayMs,
-              error: causeToError(exit.cause as Cause.Cause<RoutableError>).message,
+      Effect.suspend(() => {
+        let holding = false;
+        return Effect.gen(function* () {
+          for (let tries = 1; ; tries++) {
+            const exit = yield* Effect.exit(attempt);
+            if (exit._tag === "Success" || stopping || !dbUnreachable(exit.cause)) return exit;
+            if (!holding) {
+              holding = true;
+              metrics.waitingForDatabase.inc({ consumer: durable }, size);
+            }
+            const delayMs = unreachableRetryDelayMs(tries);
+            yield* Effect.logWarning("database unreachable; holding the messages, will try again").pipe(
+              Effect.annotateLogs({
+                consumer: durable,
+                messages: size,
+                tries,
+                delayMs,
+                error: causeToError(exit.cause as Cause.Cause<RoutableError>).message,
+              }),
+            );
+            yield* pause(delayMs);
+          }
+        }).pipe(
+          Effect.ensuring(
+            Effect.sync(() => {
+              if (holding) metrics.waitingForDatabase.dec({ consumer: durable }, size);
             }),
-          );
-          yield* pause(delayMs);
-        }
+          ),
+        );
       });
 
     const handleFailure = (m: JsMsg, message: A, cause: Cause.Cause<RoutableError>) =>

@@ -13,6 +13,7 @@ export interface MetricsShape {
   readonly handlerDuration: Histogram<"consumer">;
   readonly outboxPublished: Counter<never>;
   readonly outboxBacklog: Gauge<never>;
+  readonly waitingForDatabase: Gauge<"consumer">;
   readonly deadLetters: Counter<"consumer" | "reason">;
   /** Calls to third-party APIs, by provider and outcome (`ok`, `rate_limited`, `server_error`, `client_error`, `timeout`, `network_error`, `invalid_response`). */
   readonly providerCalls: Counter<"provider" | "outcome">;
@@ -54,6 +55,12 @@ export const makeMetrics = (service: string, options: { defaultMetrics?: boolean
     outboxBacklog: new Gauge({
       name: "leadflow_outbox_backlog",
       help: "Outbox rows due and not yet published, as last seen by the relay",
+      registers,
+    }),
+    waitingForDatabase: new Gauge({
+      name: "leadflow_messages_waiting_for_database",
+      help: "Messages held and tried again in place because PostgreSQL cannot be reached, by consumer",
+      labelNames: ["consumer"],
       registers,
     }),
     deadLetters: new Counter({

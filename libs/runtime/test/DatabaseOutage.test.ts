@@ -84,6 +84,7 @@ const startHost = async (databaseUrl: string, logger?: ReturnType<typeof capture
     name: "outage",
     housekeeping: false,
     logger,
+    port: 0,
   });
   hosts.push(host);
   return host;
@@ -120,6 +121,19 @@ const deadLetters = async () => {
   return (await jsm.streams.info("LEADFLOW_DLQ")).state.messages;
 };
 
+/** The host's `leadflow_messages_waiting_for_database` for the work consumer. */
+const waiting = async (host: TestHost) => {
+  const text = await (await fetch(`http://127.0.0.1:${host.port}/metrics`)).text();
+  const line = text
+    .split("\n")
+    .find(
+      (l) =>
+        l.startsWith("leadflow_messages_waiting_for_database{") &&
+        l.includes('consumer="outage-outage-work"'),
+    );
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
+};
+
 const holding = (logs: ReturnType<typeof captureLogs>) =>
   logs.lines.filter((l) => l.message.startsWith("database unreachable")).length;
 
@@ -128,7 +142,7 @@ describe("a database outage", () => {
   const logs = captureLogs();
 
   it("holds the messages that arrive meanwhile and applies them once it is back: no delivery spent, nothing dead-lettered", async () => {
-    await startHost(forwarder.url(db.url), logs.logger);
+    const host = await startHost(forwarder.url(db.url), logs.logger);
     await send(1, 1);
     await waitFor(async () => (await effects()).length === 1, { what: "the first message applied" });
 
@@ -145,6 +159,8 @@ describe("a database outage", () => {
       },
     );
     expect(await deadLetters()).toBe(0);
+    // what a dashboard and the LeadflowWaitingForDatabase alert read
+    expect(await waiting(host)).toBeGreaterThan(0);
     await forwarder.up();
 
     await waitFor(async () => (await effects()).length === 21, {
@@ -158,6 +174,7 @@ describe("a database outage", () => {
     const info = await jsm.consumers.info("LEADFLOW_CMD", "outage-outage-work");
     expect(info.num_ack_pending + info.num_pending).toBe(0);
     expect(info.num_redelivered).toBe(0);
+    expect(await waiting(host)).toBe(0);
   });
 
   it("a second one: a process stopped meanwhile hands back what it held, and the one that stays applies everything", async () => {
