@@ -24,7 +24,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmbeddedPostgres } from "@leadflow/runtime/embedded";
-import { dedupeKey, generateSampleCompanies, normalizeDomain } from "@leadflow/scout";
+import { companyRow, dedupeKey, generateSampleCompanies } from "@leadflow/scout";
 import { cliNodeArgs } from "@leadflow/testkit";
 import postgres, { type Sql } from "postgres";
 import {
@@ -366,27 +366,9 @@ const companyRows = (runs: number, count: number, tag: string) =>
       count,
       seed: `baseline_${r}`,
     }).map((c) => ({
-      name: c.name,
-      industry: c.industry,
-      address: c.address,
-      city: c.city,
-      state: c.state,
-      postal_code: c.postalCode,
-      country: c.country,
-      phone: c.phone,
-      phone_source: c.phone ? c.source : null,
-      website: c.website,
-      domain: normalizeDomain(c.website),
+      ...companyRow(null, c),
       // a key of its own: these rows must not collide with what the runs stored
       dedupe_key: `bench-${tag}:${r}:${dedupeKey(c)}`,
-      source: c.source,
-      source_ref: c.sourceRef,
-      is_sample: c.isSample,
-      employee_count: c.employeeCount,
-      sites: c.sites,
-      latitude: c.latitude,
-      longitude: c.longitude,
-      raw: null,
     })),
   );
 

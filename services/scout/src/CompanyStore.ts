@@ -42,7 +42,8 @@ export const storeCompanies = (
     return { found, created, duplicates: found - created } satisfies StoredCompanies;
   });
 
-const toRow = (runId: string, c: FoundCompany) => ({
+/** A found company as a row of `companies` (`first_run_id` the run that found it first). */
+export const companyRow = (runId: string | null, c: FoundCompany) => ({
   name: c.name,
   industry: c.industry,
   address: c.address,
@@ -76,10 +77,10 @@ const link = (tx: Tx, runId: string, companies: ReadonlyArray<FoundCompany>, cou
     const room = Math.max(0, count - linked.length);
     const after = linked.reduce((max, r) => Math.max(max, r.position + 1), 0);
     // the first company the sources returned for a key is the one stored and linked
-    const byKey = new Map<string, ReturnType<typeof toRow>>();
+    const byKey = new Map<string, ReturnType<typeof companyRow>>();
     for (const c of companies) {
       if (byKey.size >= room) break;
-      const row = toRow(runId, c);
+      const row = companyRow(runId, c);
       if (!have.has(row.dedupe_key) && !byKey.has(row.dedupe_key)) byKey.set(row.dedupe_key, row);
     }
     const rows = [...byKey.values()];

@@ -1,4 +1,4 @@
-export { storeCompanies } from "./CompanyStore.js";
+export { companyRow, storeCompanies } from "./CompanyStore.js";
 export {
   dedupeCompanies,
   dedupeKey,
