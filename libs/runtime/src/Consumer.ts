@@ -7,7 +7,7 @@ import {
   type MsgRequest,
 } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/transport-node";
-import { Cause, Duration, Effect, Either, Fiber, Ref, Schedule, Schema, Stream } from "effect";
+import { Cause, Duration, Effect, Either, type Exit, Fiber, Ref, Schedule, Schema, Stream } from "effect";
 import {
   decode,
   type Envelope,
@@ -470,36 +470,42 @@ export const runConsumer = <A, I, R, P>(service: string, spec: ConsumerSpec<A, I
      * wakes it: one more try, then a failure is routed as usual.
      */
     const whileUnreachable = <X, E>(size: number, attempt: Effect.Effect<X, E, R>) =>
-      Effect.suspend(() => {
-        let holding = false;
-        return Effect.gen(function* () {
-          for (let tries = 1; ; tries++) {
-            const exit = yield* Effect.exit(attempt);
-            if (exit._tag === "Success" || stopping || !dbUnreachable(exit.cause)) return exit;
-            if (!holding) {
-              holding = true;
-              metrics.waitingForDatabase.inc({ consumer: durable }, size);
+      Effect.flatMap(Effect.exit(attempt), (exit) =>
+        exit._tag === "Success" || stopping || !dbUnreachable(exit.cause)
+          ? Effect.succeed(exit)
+          : holdWhileUnreachable(size, attempt, exit),
+      );
+
+    /** The held part of `whileUnreachable`, after a first failure; counted in the gauge meanwhile. */
+    const holdWhileUnreachable = <X, E>(
+      size: number,
+      attempt: Effect.Effect<X, E, R>,
+      first: Exit.Exit<X, E>,
+    ): Effect.Effect<Exit.Exit<X, E>, never, R> =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => metrics.waitingForDatabase.inc({ consumer: durable }, size)),
+        () =>
+          Effect.gen(function* () {
+            let exit = first;
+            for (let tries = 1; ; tries++) {
+              const delayMs = unreachableRetryDelayMs(tries);
+              const cause = exit._tag === "Failure" ? exit.cause : Cause.empty;
+              yield* Effect.logWarning("database unreachable; holding the messages, will try again").pipe(
+                Effect.annotateLogs({
+                  consumer: durable,
+                  messages: size,
+                  tries,
+                  delayMs,
+                  error: causeToError(cause as Cause.Cause<RoutableError>).message,
+                }),
+              );
+              yield* pause(delayMs);
+              exit = yield* Effect.exit(attempt);
+              if (exit._tag === "Success" || stopping || !dbUnreachable(exit.cause)) return exit;
             }
-            const delayMs = unreachableRetryDelayMs(tries);
-            yield* Effect.logWarning("database unreachable; holding the messages, will try again").pipe(
-              Effect.annotateLogs({
-                consumer: durable,
-                messages: size,
-                tries,
-                delayMs,
-                error: causeToError(exit.cause as Cause.Cause<RoutableError>).message,
-              }),
-            );
-            yield* pause(delayMs);
-          }
-        }).pipe(
-          Effect.ensuring(
-            Effect.sync(() => {
-              if (holding) metrics.waitingForDatabase.dec({ consumer: durable }, size);
-            }),
-          ),
-        );
-      });
+          }),
+        () => Effect.sync(() => metrics.waitingForDatabase.dec({ consumer: durable }, size)),
+      );
 
     const handleFailure = (m: JsMsg, message: A, cause: Cause.Cause<RoutableError>) =>
       Effect.gen(function* () {
