@@ -4,6 +4,7 @@
  * consume + ack with a durable pull consumer (`consumer.consume()`), @nats-io/jetstream only.
  */
 import { Streams } from "@leadflow/contracts";
+import { defaultMaxGroup } from "@leadflow/runtime";
 import {
   addConsumer,
   type BenchConfig,
@@ -129,7 +130,7 @@ export const runRawJetStream = (config: BenchConfig): Promise<RawJetStreamResult
         value: smallPull,
         baseline: { label: "consume + ack, max_messages=100", unit: "msg/s", value: consume },
         ratio: ratioOf(smallPull, consume),
-        note: "the pull of a slow stage's consumer (concurrency 4 × maxGroup 1); the no-op runtime pulls 400",
+        note: `the pull of a slow stage's consumer (concurrency 4 × maxGroup 1); the no-op runtime pulls ${4 * defaultMaxGroup}`,
       },
     ];
     return { figures, publish, consume };

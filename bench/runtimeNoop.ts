@@ -1,8 +1,9 @@
 /**
  * Benchmark 2 — the runtime with a handler that does nothing: the same N messages handled by a
  * plugin (`definePlugin` + `startHost`), in single mode (a handler call per message; messages
- * waiting together share a transaction, up to 100: group commit; the default concurrency of 4)
- * and in batch mode (`batch: { size: 100 }`).
+ * waiting together share a transaction, up to the runtime's `defaultMaxGroup`: group commit; the
+ * default concurrency of 4) and in batch mode (`batch: { size: defaultMaxGroup }`, so both modes
+ * pull alike and one raw baseline, pulling as much, serves both).
  *
  * Runtime messages cost a Postgres transaction (the inbox insert, by design) per group or batch, so besides
  * the raw consume + ack baseline this measures that floor without the runtime — raw consume +
@@ -19,6 +20,7 @@ import { contract, Streams } from "@leadflow/contracts";
 import {
   type AnyPlugin,
   Db,
+  defaultMaxGroup,
   definePlugin,
   makeDb,
   OutboxRelay,
@@ -239,9 +241,9 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
       const client = await connectJetStream(server.url);
       const n = config.messages;
       const txN = Math.min(n, 3000);
-      const size = config.batchSize;
-      // what the runtime asks for per pull: concurrency (4) × group or batch size (100 by default)
-      const rawPull = 4 * 100;
+      const size = defaultMaxGroup;
+      // what the runtime asks for per pull: concurrency (4) × group or batch size
+      const rawPull = 4 * size;
       const raw = series();
       const rawCallback = series();
       const rawGroupAck = series();
@@ -486,7 +488,7 @@ export const runRuntimeNoop = (config: BenchConfig): Promise<ReadonlyArray<Figur
         {
           id: "runtime.single",
           group,
-          label: "runtime no-op, single mode (group commit ≤ 100, concurrency 4)",
+          label: `runtime no-op, single mode (group commit ≤ ${size}, concurrency 4)`,
           unit: "msg/s",
           value: s(single),
           baseline: rawBaseline,

@@ -8,13 +8,17 @@ import { Effect } from "effect";
  * and a full queue is waited on with a new fiber (`runPromise(offer)`), per message; this is an
  * array push. A worker that finds nothing waits; the next offer wakes one waiting worker, which
  * then takes everything that has arrived by the time it runs (up to what it asks for), so a burst
- * is shared out in groups rather than one message per wake-up.
+ * is shared out in groups rather than one message per wake-up. A taker learns how many takers
+ * are in `take` with it (itself included): what is waiting can be shared among those, and a
+ * taker alone while the others work can take it all.
  */
 export class Mailbox<T> {
   private items: T[] = [];
   private head = 0;
   private readonly takers: Array<() => void> = [];
   private readonly spaceWaiters: Array<() => void> = [];
+  /** Takers inside `take`: waiting, or woken and not yet run. */
+  private taking = 0;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1)
@@ -41,12 +45,17 @@ export class Mailbox<T> {
   }
 
   /**
-   * Takes between 1 and `max(waiting)` items (`waiting`: how many are there when the taker
-   * runs), waiting while there are none. Interrupting a waiting take leaves no trace.
+   * Takes between 1 and `max(waiting, takers)` items (`waiting`: how many are there when the
+   * taker runs; `takers`: how many are in `take` then, itself included), waiting while there are
+   * none. Interrupting a waiting take leaves no trace.
    */
-  take(max: (waiting: number) => number): Effect.Effect<ReadonlyArray<T>> {
+  take(max: (waiting: number, takers: number) => number): Effect.Effect<ReadonlyArray<T>> {
     const attempt: Effect.Effect<ReadonlyArray<T>> = Effect.suspend(() => {
-      if (this.size > 0) return Effect.succeed(this.poll(Math.max(1, max(this.size))));
+      if (this.size > 0) {
+        const taken = this.poll(Math.max(1, max(this.size, this.taking)));
+        this.taking--;
+        return Effect.succeed(taken);
+      }
       return Effect.zipRight(
         Effect.async<void>((resume) => {
           const wake = () => resume(Effect.void);
@@ -60,7 +69,15 @@ export class Mailbox<T> {
         attempt,
       );
     });
-    return attempt;
+    return Effect.suspend(() => {
+      this.taking++;
+      // an interrupted taker leaves (one that took has counted itself out already)
+      return Effect.onInterrupt(attempt, () =>
+        Effect.sync(() => {
+          this.taking--;
+        }),
+      );
+    });
   }
 
   /** Everything still waiting, emptying the mailbox (on shutdown). */

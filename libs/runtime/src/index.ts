@@ -11,6 +11,7 @@ export {
   backoffDelay,
   type ConsumerSpec,
   defaultBackoff,
+  defaultMaxGroup,
   type Handler,
   type HandlerContext,
   type MessageMeta,

@@ -41,16 +41,39 @@ describe("Mailbox", () => {
 
   it("wakes a waiting taker with what arrived by the time it runs, and shares a burst between takers", async () => {
     const box = new Mailbox<number>(100);
-    const first = Effect.runFork(box.take((waiting) => Math.ceil(waiting / 2)));
-    const second = Effect.runFork(box.take((waiting) => Math.ceil(waiting / 2)));
+    const seen: Array<[number, number]> = [];
+    const share = (waiting: number, takers: number) => {
+      seen.push([waiting, takers]);
+      return Math.ceil(waiting / takers);
+    };
+    const first = Effect.runFork(box.take(share));
+    const second = Effect.runFork(box.take(share));
     await new Promise((r) => setTimeout(r, 5));
     for (let i = 1; i <= 6; i++) box.offer(i);
     const a = await Effect.runPromise(Fiber.join(first));
     const b = await Effect.runPromise(Fiber.join(second));
-    // both woke; the first took half of the six, the second half of what was left
+    // both woke; the first took its half of the six (two takers), the second, alone by then, the rest
+    expect(seen).toEqual([
+      [6, 2],
+      [3, 1],
+    ]);
     expect(a).toEqual([1, 2, 3]);
-    expect(b).toEqual([4, 5]);
-    expect(box.drain()).toEqual([6]);
+    expect(b).toEqual([4, 5, 6]);
+    expect(box.size).toBe(0);
+  });
+
+  it("counts only the takers in take: one alone takes what the others would have shared", async () => {
+    const box = new Mailbox<number>(100);
+    const share = (waiting: number, takers: number) => Math.ceil(waiting / takers);
+    for (let i = 1; i <= 8; i++) box.offer(i);
+    // nobody else is taking: all of it
+    expect(await Effect.runPromise(box.take(share))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // an interrupted taker does not count after it left, nor does one that took
+    const gone = Effect.runFork(box.take(share));
+    await new Promise((r) => setTimeout(r, 5));
+    await Effect.runPromise(Fiber.interrupt(gone));
+    for (let i = 9; i <= 12; i++) box.offer(i);
+    expect(await Effect.runPromise(box.take(share))).toEqual([9, 10, 11, 12]);
   });
 
   it("lets a woken taker that found nothing wait again, and an interrupted taker take nothing", async () => {
