@@ -60,7 +60,10 @@ export interface BenchConfig {
   readonly reps: number;
   /** Messages per repetition in benchmarks 1–3. */
   readonly messages: number;
-  /** Batch size of the runtime's batch mode and of the raw multi-row inserts. */
+  /**
+   * Batch size of benchmark 3 (the insert + outbox plugin in batch mode, and its raw multi-row
+   * inserts); benchmark 2 uses the runtime's `defaultMaxGroup`.
+   */
   readonly batchSize: number;
   /** Async publishes in flight at once. */
   readonly publishWindow: number;

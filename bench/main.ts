@@ -43,7 +43,7 @@
  *                          3 runs × 1000 once (per mode), enrichment of 100 companies once, writer 2,000 drafts
  *   BENCH_REPS=5           repetitions of benchmarks 1–3
  *   BENCH_MESSAGES=10000   messages per repetition in benchmarks 1–3
- *   BENCH_BATCH_SIZE=100   batch size of the runtime's batch mode and of the raw multi-row inserts
+ *   BENCH_BATCH_SIZE=100   batch size of benchmark 3 (insert + outbox) and its raw multi-row inserts
  *   BENCH_PUBLISH_WINDOW=1024  async publishes in flight
  *   BENCH_E2E_REPS=3       repetitions of benchmark 4, per mode (a fresh dev process, database and nats-server each)
  *   BENCH_E2E_RUNS=10      runs triggered at once (≤ 10 for benchmark 6: one town each);
